@@ -1,0 +1,180 @@
+"""The one document model every stage reads and enriches.
+
+pdf → pages/lines → paragraphs → sections → figures → checks → tables.  Each stage in
+`pipeline.stages` is a function `Report -> Report`; the model is plain data so that any
+stage can be tested alone and the whole thing serialises to the JSON contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points (pdfplumber's coordinates)
+
+
+@dataclass
+class Glyph:
+    """One printed character and where it stands."""
+
+    text: str
+    page: int
+    bbox: BBox
+
+
+@dataclass
+class Line:
+    """A printed line of body text on one page, after tables were cut out."""
+
+    page: int
+    text: str
+    glyphs: list[Glyph]
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float  # dominant font size
+    furniture: bool = False  # running header, footer or page number
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    width: float
+    height: float
+    lines: list[Line] = field(default_factory=list)
+    has_text: bool = True
+
+
+@dataclass
+class Paragraph:
+    """Lines joined back into the paragraph (or table cell) they were printed as.
+
+    `text` is the printed text with line wraps removed; `norm` is the same length, with full-width
+    digits and signs folded for parsing, so offsets into one are offsets into the other and into
+    `glyphs` (one glyph per character; inserted characters have none).
+    """
+
+    index: int
+    text: str
+    norm: str
+    glyphs: list[Glyph | None]
+    page: int
+    size: float = 0.0
+    display: bool = False  # larger than body text: titles
+    section: str | None = None  # id of the section it stands in
+    heading: str | None = None  # id of the section this paragraph opens, if it is a heading
+    body_start: int = 0  # where body text starts after a run-in heading
+    table: str | None = None  # id of the table this text is a cell of
+    cell: tuple[int, int] | None = None  # (row, column) inside that table
+
+    def bbox(self, start: int, end: int) -> tuple[int, BBox] | None:
+        """Page and box covering characters [start, end) on the first page they stand on."""
+        boxes = [g for g in self.glyphs[start:end] if g is not None]
+        if not boxes:
+            return None
+        page = boxes[0].page
+        same = [g.bbox for g in boxes if g.page == page]
+        return page, (
+            min(b[0] for b in same),
+            min(b[1] for b in same),
+            max(b[2] for b in same),
+            max(b[3] for b in same),
+        )
+
+
+@dataclass
+class Section:
+    id: str
+    level: int  # depth in this document's outline, 1 = top
+    number: str | None
+    title: str
+    page: int
+    parent: str | None
+    marker: str  # kind of marker: "cn" 一、, "cn_paren" （一）, "arabic" 1. / 1、, "arabic_paren" (1)
+    paragraph: int = -1
+
+
+@dataclass
+class Figure:
+    id: str
+    kind: str  # amount, percent, count, score
+    value: float
+    unit: str
+    text: str  # as printed, e.g. "828.69 万元"
+    page: int
+    bbox: BBox | None
+    section: str | None
+    label: str | None = None
+    qualifier: str | None = None
+    value_yuan: float | None = None
+    decimals: int = 0  # decimals as printed: the rounding the reconciliation allows
+    paragraph: int = -1
+    start: int = 0  # offsets into the paragraph's text
+    end: int = 0
+    table: str | None = None
+    cell: tuple[int, int] | None = None
+    column: str | None = None  # table column header, for table rules
+    row_label: str | None = None  # table row header
+    role: str | None = None  # budget / actual / rate / score_max / score ... (table figures)
+
+
+@dataclass
+class Check:
+    id: str
+    rule: str  # sum, difference, ratio, ratio_sum, growth, repeat, count, score_cap, ...
+    status: str  # pass, fail, unverifiable
+    figures: list[str]
+    expected: float | None
+    stated: float | None
+    message: str
+    result: str | None = None  # id of the stated result figure
+    difference: float | None = None
+    evidence: str | None = None  # the words the relation was read from
+
+
+@dataclass
+class Table:
+    id: str
+    page: int
+    rows: list[list[str | None]]
+    title: str | None = None
+    bbox: BBox | None = None
+    pages: list[int] = field(default_factory=list)
+    unit: str | None = None  # money unit its headers declare
+    cell_boxes: list[list[BBox | None]] = field(default_factory=list)
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    unit: str | None = None
+    year: int | None = None
+    date: str | None = None
+    doc_type: str | None = None
+
+
+@dataclass
+class Source:
+    file: str
+    sha256: str
+    pages: int
+    path: str | None = None
+
+
+@dataclass
+class Report:
+    source: Source
+    pages: list[Page] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    meta: Metadata = field(default_factory=Metadata)
+    sections: list[Section] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def figure(self, fid: str) -> Figure:
+        return self._figures_by_id()[fid]
+
+    def _figures_by_id(self) -> dict[str, Figure]:
+        return {f.id: f for f in self.figures}
