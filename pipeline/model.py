@@ -34,6 +34,7 @@ class Line:
     bottom: float
     size: float  # dominant font size
     furniture: bool = False  # running header, footer or page number
+    table: str | None = None  # set on the placeholder that marks where a table stands in reading order
 
 
 @dataclass
@@ -142,6 +143,7 @@ class Table:
     pages: list[int] = field(default_factory=list)
     unit: str | None = None  # money unit its headers declare
     cell_boxes: list[list[BBox | None]] = field(default_factory=list)
+    row_pages: list[int] = field(default_factory=list)  # page of each row (a table may run on)
 
 
 @dataclass

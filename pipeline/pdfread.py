@@ -1,0 +1,133 @@
+"""Stage 1: PDF → pages of printed lines (with glyph boxes) and ruled tables, via pdfplumber."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+
+from .errors import ReportError
+from .model import Glyph, Line, Page, Report, Source, Table
+
+# pdfplumber's table finder is the costliest call per page; only pages with ruling lines get it.
+_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "intersection_tolerance": 4}
+_MIN_TEXT_CHARS = 20  # fewer printable characters in the whole file: a scan without a text layer
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_pdf(path: str | Path) -> Report:
+    """Open a submitted file and read every page's lines and ruled tables.
+
+    Raises ReportError (file name and reason) for anything that is not a readable report.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ReportError(name, "file not found")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        raise ReportError(name, "not a PDF (no %PDF- header)")
+    try:
+        pdf = pdfplumber.open(path)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ReportError(name, "encrypted PDF (a password is needed)") from exc
+    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds on a damaged file
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise ReportError(name, "encrypted PDF (a password is needed)") from exc
+        raise ReportError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__})") from exc
+    report = Report(source=Source(file=name, sha256=sha256_of(path), pages=0, path=str(path)))
+    try:
+        with pdf:
+            report.source.pages = len(pdf.pages)
+            for page in pdf.pages:
+                _read_page(page, report)
+    except ReportError:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ReportError(name, "encrypted PDF (a password is needed)") from exc
+    except Exception as exc:  # a damaged page stream surfaces only when the page is parsed
+        raise ReportError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})"[:300]) from exc
+    if report.source.pages == 0:
+        raise ReportError(name, "PDF has no pages")
+    chars = sum(len(line.text.strip()) for p in report.pages for line in p.lines)
+    chars += sum(len(c or "") for t in report.tables for row in t.rows for c in row)
+    if chars < _MIN_TEXT_CHARS:
+        raise ReportError(name, "no text layer (a scanned image?); OCR is needed")
+    return report
+
+
+def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
+    number = page.page_number
+    tables: list = []
+    if page.edges:
+        tables = [t for t in page.find_tables(_TABLE_SETTINGS) if len(t.rows) >= 2 and len(t.columns) >= 2]
+    boxes = [t.bbox for t in tables]
+
+    def outside_tables(obj: dict) -> bool:
+        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+
+    body = page.filter(outside_tables) if boxes else page
+    lines = []
+    for tl in body.extract_text_lines(layout=False, strip=True, return_chars=True):
+        chars = [c for c in tl["chars"] if c["text"].strip() or c["text"] == " "]
+        if not chars:
+            continue
+        text, glyphs = _line_text(chars, number)
+        if not text.strip():
+            continue
+        size = Counter(round(c["size"], 1) for c in chars if c["text"].strip()).most_common(1)[0][0]
+        lines.append(
+            Line(page=number, text=text, glyphs=glyphs, x0=tl["x0"], top=tl["top"], x1=tl["x1"],
+                 bottom=tl["bottom"], size=size)
+        )
+    report.pages.append(Page(number=number, width=float(page.width), height=float(page.height), lines=lines,
+                             has_text=bool(lines)))
+    for t in tables:
+        rows = t.extract()
+        cell_boxes = [[c for c in row.cells] for row in t.rows]
+        report.tables.append(Table(id=f"t{len(report.tables) + 1}", page=number, rows=rows, bbox=tuple(t.bbox),
+                                   pages=[number], cell_boxes=cell_boxes,
+                                   row_pages=[number] * len(rows)))
+        # the table's place in reading order: a line-like marker so paragraphs and tables interleave
+        report.pages[-1].lines.append(Line(page=number, text="", glyphs=[], x0=t.bbox[0], top=t.bbox[1],
+                                           x1=t.bbox[2], bottom=t.bbox[3], size=0.0,
+                                           table=report.tables[-1].id))
+    report.pages[-1].lines.sort(key=lambda ln: (ln.top, ln.x0))
+
+
+def _line_text(chars: list[dict], page: int) -> tuple[str, list[Glyph]]:
+    """The line's text with a space where the printed gap is wide, and one glyph per character."""
+    chars = sorted(chars, key=lambda c: c["x0"])
+    text: list[str] = []
+    glyphs: list[Glyph] = []
+    prev = None
+    for c in chars:
+        ch = c["text"]
+        if prev is not None and ch != " " and text and text[-1] != " ":
+            gap = c["x0"] - prev["x1"]
+            if gap > 0.5 * min(c["size"], prev["size"]):
+                text.append(" ")
+                glyphs.append(Glyph(" ", page, (prev["x1"], prev["top"], c["x0"], prev["bottom"])))
+        if ch == " " and (not text or text[-1] == " "):
+            continue
+        for sub in ch:  # ligatures come as one char object with several letters
+            text.append(sub)
+            glyphs.append(Glyph(sub, page, (c["x0"], c["top"], c["x1"], c["bottom"])))
+        prev = c
+    while text and text[-1] == " ":
+        text.pop()
+        glyphs.pop()
+    return "".join(text), glyphs
