@@ -91,7 +91,6 @@ def table_figures(report: Report, table: Table, title_unit: str | None = None) -
                 break
     table.unit = unit
     header: list[str] = []
-    label_cols: list[int] = []
     above: list[str] = []
     figures: list[Figure] = []
     for ri, raw_row in enumerate(table.rows):
@@ -101,11 +100,9 @@ def table_figures(report: Report, table: Table, title_unit: str | None = None) -
         if not numeric and not any(find_figures(c) for c in norm_row):
             # a header row: fill merged cells from the left
             header = _fill_right([c for c in row], raw_row)
-            label_cols = []
             above = []
             continue
         first_value = numeric[0] if numeric else len(row)
-        label_cols = [ci for ci in range(first_value) if row[ci] or raw_row[ci] is None]
         # vertical merges: an empty label cell repeats the one above
         filled = []
         for ci in range(first_value):
