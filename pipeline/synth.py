@@ -165,10 +165,14 @@ def _wrap(text: str, font: str, size: float, width: float, indent: float = 0.0, 
     """Break text into lines character by character; the first line is `indent` shorter."""
     lines: list[str] = []
     for part in text.split("\n"):
+        start = len(lines)
         cur, used, avail = "", 0.0, width - (indent if not lines else 0.0)
         for ch in part:
             if not cur and ch == " " and lines:
                 continue  # a space at the start of a wrapped line disappears, as in Word
+            if not cur and kinsoku == "hang" and ch in _NO_START and len(lines) > start:
+                lines[-1] += ch  # a second closing mark ("。”") hangs beside the first
+                continue
             cw = _width(ch, font, size)
             if cur and used + cw > avail + 0.01:
                 if kinsoku == "hang" and ch in _NO_START:
@@ -176,13 +180,18 @@ def _wrap(text: str, font: str, size: float, width: float, indent: float = 0.0, 
                     cur, used, avail = "", 0.0, width
                     continue
                 carry = ""
-                if len(cur) > 1 and ((kinsoku == "push" and ch in _NO_START) or (kinsoku and cur[-1] in _NO_END)):
+                if kinsoku and len(cur) > 1 and cur[-1] in _NO_END:
                     cur, carry = cur[:-1], cur[-1]
+                elif kinsoku == "push" and ch in _NO_START:
+                    # carry characters down until the new line starts with one allowed there
+                    while len(cur) > 1 and (not carry or carry[0] in _NO_START):
+                        cur, carry = cur[:-1], cur[-1] + carry
                 lines.append(cur)
                 cur, used, avail = carry, _width(carry, font, size), width
             cur += ch
             used += cw
-        lines.append(cur)
+        if cur or len(lines) == start:  # not when a hanging mark ended the part: no empty line after it
+            lines.append(cur)
     return lines
 
 

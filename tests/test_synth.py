@@ -130,6 +130,19 @@ def test_no_line_starts_with_closing_punctuation(layout: str, seed_pdfs: dict[st
     assert not [s for s in lines if s and s[0] in "，。、；：）》”%"]
 
 
+def test_gov_lines_keep_a_fixed_pitch(seed_pdfs: dict[str, Path]) -> None:
+    """GB/T 9704 sets text on a fixed grid: no blank lines (e.g. after a mark hung in the margin)."""
+    lay = LAYOUTS["gov"]
+    with pdfplumber.open(seed_pdfs["gov"]) as pdf:
+        for p in pdf.pages:
+            lines = [ln for ln in p.extract_text_lines() if abs(ln["chars"][0]["size"] - lay.size) < 0.1]
+            for a, b in zip(lines, lines[1:], strict=False):
+                if "机关事务中心" in b["text"] and "长沙市" in b["text"]:
+                    continue  # the signature stands apart
+                # tops move a little between fonts (headings are 黑体), never by a whole line
+                assert abs(b["top"] - a["top"] - lay.size * lay.leading) < 1.5, (a["text"], b["text"])
+
+
 def _expected_cells(block: Block) -> list[list[str | None]]:
     """What extract_tables should return: text with wraps removed, None where a merge hides a cell."""
     assert block.rows is not None
