@@ -1,0 +1,366 @@
+"""Exports of the store: an Excel workbook, CSV files, Parquet files, or one contract JSON per report.
+
+Excel and CSV are for people (Chinese column names, enumerations in words); Parquet is for code
+(English column names, typed columns, codes as stored); JSON gives each report back in the contract's
+shape. Everything is read through `pipeline.storage.Store`, the only module that talks to databases.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from pipeline.storage import Store
+
+FORMATS = ("xlsx", "csv", "parquet", "json")
+EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
+
+# Kinds of column: how a value is written to Excel and what Parquet type it gets.
+INT, FLOAT, TEXT, DATE, TIME = "int", "float", "text", "date", "datetime"
+NUMBER_FORMATS = {INT: "#,##0", FLOAT: "#,##0.00", DATE: "yyyy-mm-dd", TIME: "yyyy-mm-dd hh:mm:ss"}
+# Years, pages and ids read wrong with thousands separators (2,021).
+PLAIN_INT = "0"
+
+KIND_ZH = {"amount": "金额", "percent": "百分比", "count": "数量", "score": "分值"}
+RULE_ZH = {
+    "sum": "求和",
+    "difference": "差额",
+    "ratio": "比率",
+    "growth": "增长率",
+    "ratio_sum": "合计比率",
+    "repeat": "前后一致",
+}
+CHECK_STATUS_ZH = {"pass": "通过", "fail": "未通过", "unverifiable": "无法核验"}
+DOC_STATUS_ZH = {"ok": "成功", "failed": "失败", "duplicate": "重复"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One exported column: its name in the store's frame, its Chinese header, its kind."""
+
+    name: str
+    zh: str
+    kind: str = TEXT
+    plain: bool = False  # an integer without thousands separators (year, page, id)
+    words: dict[str, str] | None = None  # codes shown in words in Excel and CSV
+
+
+_DOC_KEY = [
+    Col("document_id", "文档编号", INT, plain=True),
+    Col("unit", "报告单位"),
+    Col("year", "年度", INT, plain=True),
+    Col("file_name", "文件名"),
+]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # file stem for CSV/Parquet
+    sheet: str | None  # Excel sheet, None when not in the workbook
+    load: Callable[[Store], pd.DataFrame]
+    cols: list[Col]
+
+
+def _documents(store: Store) -> pd.DataFrame:
+    return store.documents_df().rename(columns={"id": "document_id"})
+
+
+def _checks(store: Store) -> pd.DataFrame:
+    df = store.checks_df()
+    # Stated minus computed: the size of the discrepancy, which is what a reviewer sorts by.
+    df.insert(df.columns.get_loc("figures"), "difference", df["stated"] - df["expected"])
+    return df
+
+
+DATASETS = [
+    Dataset(
+        "documents",
+        "报告",
+        _documents,
+        [
+            *_DOC_KEY[:3],
+            Col("date", "报告日期", DATE),
+            Col("doc_type", "报告类型"),
+            Col("title", "标题"),
+            Col("file_name", "文件名"),
+            Col("pages", "页数", INT, plain=True),
+            Col("status", "状态", words=DOC_STATUS_ZH),
+            Col("error", "错误原因"),
+            Col("n_sections", "章节数", INT),
+            Col("n_figures", "数据项数", INT),
+            Col("n_checks", "校验数", INT),
+            Col("n_checks_failed", "未通过校验数", INT),
+            Col("n_tables", "表格数", INT),
+            Col("extractor_version", "提取程序版本"),
+            Col("ingested_at", "入库时间(UTC)", TIME),
+            Col("updated_at", "更新时间(UTC)", TIME),
+            Col("sha256", "SHA-256"),
+            Col("path", "提交路径"),
+        ],
+    ),
+    Dataset(
+        "figures",
+        "数据",
+        lambda s: s.figures_df(),
+        [
+            *_DOC_KEY,
+            Col("fig_id", "数据编号"),
+            Col("kind", "类别", words=KIND_ZH),
+            Col("label", "标签"),
+            Col("value", "数值", FLOAT),
+            Col("value_unit", "计量单位"),
+            Col("value_yuan", "折合金额(元)", FLOAT),
+            Col("qualifier", "限定词"),
+            Col("text", "原文"),
+            Col("page", "页码", INT, plain=True),
+            Col("section", "所在章节"),
+            Col("bbox_x0", "位置x0", FLOAT),
+            Col("bbox_top", "位置top", FLOAT),
+            Col("bbox_x1", "位置x1", FLOAT),
+            Col("bbox_bottom", "位置bottom", FLOAT),
+        ],
+    ),
+    Dataset(
+        "checks",
+        "校验",
+        _checks,
+        [
+            *_DOC_KEY,
+            Col("check_id", "校验编号"),
+            Col("rule", "规则", words=RULE_ZH),
+            Col("status", "结果", words=CHECK_STATUS_ZH),
+            Col("expected", "计算值", FLOAT),
+            Col("stated", "报告值", FLOAT),
+            Col("difference", "差额(报告值-计算值)", FLOAT),
+            Col("figures", "涉及数据"),
+            Col("message", "说明"),
+        ],
+    ),
+    Dataset(
+        "sections",
+        "章节",
+        lambda s: s.sections_df(),
+        [
+            *_DOC_KEY,
+            Col("sec_id", "章节编号"),
+            Col("level", "层级", INT, plain=True),
+            Col("number", "序号"),
+            Col("title", "标题"),
+            Col("page", "页码", INT, plain=True),
+            Col("parent", "上级章节"),
+        ],
+    ),
+    Dataset(
+        "tables",
+        None,  # one row per cell: for code and CSV users, too long and too narrow for a sheet
+        lambda s: s.table_cells_df(),
+        [
+            *_DOC_KEY,
+            Col("table_id", "表格编号"),
+            Col("page", "页码", INT, plain=True),
+            Col("title", "表格标题"),
+            Col("row", "行", INT, plain=True),
+            Col("col", "列", INT, plain=True),
+            Col("text", "内容"),
+        ],
+    ),
+]
+
+
+def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
+    """Write the store's contents to `out_dir` as `fmt` (xlsx, csv, parquet or json); returns the files.
+
+    * xlsx: `reports.xlsx` with sheets 报告, 数据, 校验, 章节;
+    * csv: one UTF-8 file with BOM per dataset (documents, figures, checks, sections, tables), so
+      that Excel opens the Chinese correctly;
+    * parquet: the same datasets with English column names and typed columns;
+    * json: one `<sha256>.json` per successfully stored report, in the contract's shape.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        return _export_json(store, out)
+    frames = {d.name: d.load(store) for d in DATASETS if fmt != "xlsx" or d.sheet}
+    if fmt == "xlsx":
+        path = out / "reports.xlsx"
+        _write_xlsx([(d, frames[d.name]) for d in DATASETS if d.sheet], path)
+        return [path]
+    paths = []
+    for d in DATASETS:
+        if fmt == "csv":
+            path = out / f"{d.name}.csv"
+            # utf-8-sig: without the BOM, Excel reads the file as the system code page and the
+            # Chinese comes out garbled.
+            _human(d, frames[d.name]).to_csv(path, index=False, encoding="utf-8-sig")
+        else:
+            path = out / f"{d.name}.parquet"
+            _typed(d, frames[d.name]).to_parquet(path, index=False)
+        paths.append(path)
+    return paths
+
+
+# -- frames ----------------------------------------------------------------------------------------
+
+
+def _human(d: Dataset, df: pd.DataFrame) -> pd.DataFrame:
+    """The dataset as people read it: Chinese headers, codes in words, dates as dates."""
+    out = pd.DataFrame(index=df.index)
+    for c in d.cols:
+        s = df[c.name]
+        if c.words:
+            s = s.map(lambda v, w=c.words: w.get(v, v) if isinstance(v, str) else v).astype("string")
+        elif c.kind == TIME:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)  # Excel has no time zones
+        out[c.zh] = s
+    return out
+
+
+def _typed(d: Dataset, df: pd.DataFrame) -> pd.DataFrame:
+    """The dataset for code: English names, Int64/float64/string/date/timestamp columns."""
+    out = df[[c.name for c in d.cols]].copy()
+    for c in d.cols:
+        if c.kind == INT:
+            out[c.name] = out[c.name].astype("Int64")
+        elif c.kind == FLOAT:
+            out[c.name] = out[c.name].astype("float64")
+        elif c.kind == DATE:
+            # A printed date that is no calendar day becomes null rather than failing the export.
+            days = pd.to_datetime(out[c.name], format="%Y-%m-%d", errors="coerce")
+            out[c.name] = pd.array(
+                [None if pd.isna(v) else v.date() for v in days], dtype=pd.ArrowDtype(pa.date32())
+            )
+        elif c.kind == TEXT:
+            out[c.name] = out[c.name].astype("string")
+    return out
+
+
+# -- Excel -----------------------------------------------------------------------------------------
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _display_width(text: str) -> int:
+    # Chinese characters take two columns in Excel's default fonts.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _excel_value(v: Any, kind: str) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if kind == DATE and isinstance(v, str):
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            return v  # keep what was printed
+    if kind == TIME and isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if kind == INT:
+        return int(v)
+    if kind == FLOAT:
+        return float(v)
+    if isinstance(v, str):
+        # Control characters from PDF text make openpyxl refuse the whole workbook.
+        return ILLEGAL_CHARACTERS_RE.sub("", v)
+    return v
+
+
+def _shown(v: Any, c: Col) -> str:
+    if v is None:
+        return ""
+    if c.kind == FLOAT:
+        return f"{v:,.2f}"
+    if c.kind == INT and not c.plain:
+        return f"{v:,}"
+    if isinstance(v, datetime):
+        return "0000-00-00 00:00:00"
+    if isinstance(v, date):
+        return "0000-00-00"
+    return str(v)
+
+
+def _write_xlsx(sheets: list[tuple[Dataset, pd.DataFrame]], path: Path) -> None:
+    # Write-only mode streams rows to disk: a store of a few thousand reports is a few hundred
+    # thousand figure rows, too many to hold as openpyxl cell objects.
+    wb = Workbook(write_only=True)
+    for d, df in sheets:
+        human = _human(d, df)
+        rows = [
+            [_excel_value(v, c.kind) for v, c in zip(r, d.cols, strict=True)]
+            for r in human.itertuples(index=False)
+        ]
+        per_sheet = EXCEL_MAX_ROWS - 1
+        chunks = [rows[i : i + per_sheet] for i in range(0, len(rows), per_sheet)] or [[]]
+        for n, chunk in enumerate(chunks, 1):
+            _write_sheet(wb, d.sheet if n == 1 else f"{d.sheet}({n})", d.cols, chunk)
+    wb.save(path)
+
+
+def _write_sheet(wb: Workbook, title: str, cols: list[Col], rows: list[list[Any]]) -> None:
+    ws = wb.create_sheet(title)
+    # Widths from the header and the first rows: enough to read, never wider than 60 characters.
+    for i, c in enumerate(cols):
+        sample = [_display_width(_shown(r[i], c)) for r in rows[:500]]
+        width = max([_display_width(c.zh) + 2, *sample]) + 2
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(width, 60)
+    # Write-only sheets take panes, filter and widths before the first row is written.
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(cols))
+    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+
+    header = []
+    for c in cols:
+        cell = WriteOnlyCell(ws, value=c.zh)
+        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
+        header.append(cell)
+    ws.append(header)
+
+    formats = [PLAIN_INT if c.plain else NUMBER_FORMATS.get(c.kind) for c in cols]
+    for r in rows:
+        out = []
+        for v, fmt in zip(r, formats, strict=True):
+            if v is None:
+                out.append(None)
+            elif fmt is not None and not isinstance(v, str):
+                cell = WriteOnlyCell(ws, value=v)
+                cell.number_format = fmt
+                out.append(cell)
+            elif isinstance(v, str) and v.startswith("="):
+                # Text that looks like a formula stays text (openpyxl would store it as a formula).
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"
+                out.append(cell)
+            else:
+                out.append(v)
+        ws.append(out)
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def _export_json(store: Store, out: Path) -> list[Path]:
+    paths = []
+    for doc in store.iter_reports():
+        path = out / f"{doc['source']['sha256']}.json"
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
