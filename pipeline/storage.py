@@ -423,6 +423,7 @@ class Store:
         with self._writer.begin() as conn:
             doc_id: int | None = None
             if sha256:
+                self._lock_sha(conn, sha256)
                 row = conn.execute(
                     sa.select(documents.c.id, documents.c.status).where(documents.c.sha256 == sha256)
                 ).first()
@@ -519,6 +520,13 @@ class Store:
 
     # -- the write, step by step (separate methods so a test can make one of them fail) -----------
 
+    def _lock_sha(self, conn: Connection, sha: str) -> None:
+        if self.backend == "postgresql":
+            # Writers of the same file queue here instead of racing to insert it and losing on the
+            # unique index (save_report would survive that by retrying, at the cost of the work done).
+            # SQLite needs nothing: its write transactions are serial already.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:sha, 0))"), {"sha": sha})
+
     @staticmethod
     def _validate(doc: dict) -> str:
         try:
@@ -534,6 +542,7 @@ class Store:
     def _save(
         self, conn: Connection, doc: dict, sha: str, path: str, version: str, run_id: int | None
     ) -> SaveResult:
+        self._lock_sha(conn, sha)
         existing = conn.execute(
             sa.select(documents.c.id, documents.c.status, documents.c.extractor_version)
             .where(documents.c.sha256 == sha)
