@@ -580,15 +580,18 @@ def _cross_year(reports: list[_Report]) -> str:
         if len(years) < 2:
             continue
         values: dict[str, dict[int, list[str]]] = {}
+        seen: set[tuple] = set()
         for r in docs:
             for f in r.doc.get("figures") or []:
                 label = f.get("label") if isinstance(f, dict) else None
                 if not label:
                     continue
                 texts = values.setdefault(label, {}).setdefault(r.year, [])  # type: ignore[arg-type]
-                t = str(f.get("text") or _fmt(f.get("value")))
-                if t not in texts:
-                    texts.append(t)
+                # A repeat of the same amount ("58 万元" and "58万元") is one value, shown as first printed.
+                key = (label, r.year, _num(f.get("value")), f.get("unit"))
+                if key not in seen:
+                    seen.add(key)
+                    texts.append(str(f.get("text") or _fmt(f.get("value"))))
         shared = [lab for lab, by_year in values.items() if len(by_year) >= 2]
         tid = f"years-{len(parts)}"
         if not shared:
