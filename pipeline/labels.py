@@ -27,7 +27,6 @@ def _cfg() -> dict:
         "suffix": re.compile(rf"(?:{alternation(lab['strip_suffix'])})$"),
         "measures": set(lab["measures"]),
         "measure_suffix": re.compile(rf"(?:{alternation(lab['measures'])})$"),
-        "share": re.compile(r"^占(?P<of>.*?)的?$"),
         "up": re.compile(rf"^(?:{alternation(lab['growth_up'])})$"),
         "down": re.compile(rf"^(?:{alternation(lab['growth_down'])})$"),
         "scope": re.compile(rf"[(（]\s*(?:{alternation(lab['scope_paren'])})[^()（）]*[)）]"),
@@ -39,9 +38,12 @@ def _cfg() -> dict:
 def _segment(norm: str, left_limit: int, end: int) -> tuple[int, int]:
     """The clause before `end`: back to a delimiter or `left_limit`."""
     i = end
-    while i > left_limit and norm[i - 1] not in _DELIM:
+    while i > left_limit:
+        ch = norm[i - 1]
+        # a parenthesis closed before the figure is part of its label: 本级资金(包括结转结余) 73.25
+        if ch in _DELIM and not (ch in "(（" and re.search(r"[)）]", norm[i:end])):
+            break
         i -= 1
-    # a paren opened inside the clause belongs to it: （含…人员 22 人） keeps its words
     return i, end
 
 
@@ -134,7 +136,9 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         bare = re.sub(r"^(?:比上年|较上年|比去年|较去年|同比|与上年相比|比|较)", "", label)
         prev = next((labels[j] for j in range(i - 1, -1, -1) if found[j].kind != "percent" and labels[j]), None)
         prev_any = labels[i - 1] if i else None
-        if f.kind == "percent" and cfg["share"].match(label or "占") and (label.startswith("占") or not label):
+        share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
+        if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
+                                                        or share_at > (found[i - 1].start if i else -1)):
             # 占…的 x%: the share of the figure before it
             subject = _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label

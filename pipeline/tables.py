@@ -103,10 +103,18 @@ def table_figures(report: Report, table: Table, title_unit: str | None = None) -
             above = []
             continue
         first_value = numeric[0] if numeric else len(row)
-        # vertical merges: an empty label cell repeats the one above
+        # the header says where labels end and values begin (年度指标值 is a value even when it is text)
+        header_values = [ci for ci, h in enumerate(header) if _VALUE_HEADER.search(h or "")]
+        if header_values and header_values[0] <= first_value:
+            first_value = header_values[0]
         filled = []
         for ci in range(first_value):
-            text = row[ci] if row[ci] else (above[ci] if ci < len(above) and raw_row[ci] is None else "")
+            if row[ci]:
+                text = row[ci]
+            elif raw_row[ci] is None and not _merged_from_left(table, ri, ci):
+                text = above[ci] if ci < len(above) else ""  # a vertical merge repeats the cell above
+            else:
+                text = ""
             filled.append(text)
         above = filled + [""] * (len(row) - len(filled))
         row_label = next((clean(re.sub(r"^其中[:：]?", "", normalise(t))) for t in reversed(filled)
@@ -158,6 +166,19 @@ def _is_value(text: str) -> bool:
         return True
     found = find_figures(t)
     return len(found) == 1 and found[0].start <= 1 and found[0].end >= len(t) - 2
+
+
+_VALUE_HEADER = re.compile(r"指标值|完成值|预算|执行|决算|分值|得分|率|金额|数额|实际|目标值")
+
+
+def _merged_from_left(table: Table, ri: int, ci: int) -> bool:
+    """Is the empty cell (ri, ci) covered by a cell to its left that spans columns?"""
+    boxes = table.cell_boxes[ri] if ri < len(table.cell_boxes) else []
+    left = next((boxes[k] for k in range(ci - 1, -1, -1) if k < len(boxes) and boxes[k]), None)
+    col = next((r[ci] for r in table.cell_boxes if ci < len(r) and r[ci]), None)
+    if left is None or col is None:
+        return False
+    return left[2] > (col[0] + col[2]) / 2
 
 
 def _fill_right(cells: list[str], raw: list[str | None]) -> list[str]:

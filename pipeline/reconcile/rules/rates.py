@@ -1,0 +1,78 @@
+"""Execution and completion rates in prose: 执行率 / 完成率 = actual / budget.
+
+The budget and actual a rate is of are found by what the report states: the pair in the same
+sentence, else the stated figures whose ratio gives the printed rate (one actual, a few actuals of the
+same section over one budget, or all top-level actuals over all top-level budgets).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from ..context import Context, Relation, cfg
+from ..verify import holds
+
+_MAX_SUBSET = 4
+
+
+def find(ctx: Context) -> list[Relation]:
+    c = cfg()
+    rate = re.compile("|".join(c["rate_words"]))
+    budget_rx = re.compile("|".join(c["budget_words"]))
+    actual_rx = re.compile("|".join(c["actual_words"]))
+
+    def is_actual(f) -> bool:
+        return f.kind == "amount" and bool(actual_rx.search(f.label or ""))
+
+    def is_budget(f) -> bool:
+        return f.kind == "amount" and bool(budget_rx.search(f.label or "")) and not is_actual(f)
+
+    out: list[Relation] = []
+    amounts = [it for it in ctx.items if it.fig.kind == "amount"]
+    for it in ctx.items:
+        f = it.fig
+        if f.kind != "percent" or not rate.search(f.label or ""):
+            continue
+        ev = ctx.words(it.pos - 20, it.end)
+        same = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "amount"]
+        act = next((x for x in reversed(same) if is_actual(x)), None)
+        bud = next((x for x in reversed(same) if is_budget(x)), None)
+        pair = Relation("ratio", f, [act, bud], evidence=ev) if act and bud else None
+        if pair and holds(ctx, pair):
+            out.append(pair)
+            continue
+        found = _search(ctx, f, it, amounts, is_actual, is_budget, ev)
+        if found:
+            out.append(found)
+        elif pair:
+            out.append(pair)
+        else:
+            out.append(Relation("ratio", f, [], evidence=ev))  # unverifiable: the report gives no base
+    return out
+
+
+def _search(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
+    section = [a.fig for a in amounts if a.fig.section == f.section]
+    actuals = [x for x in section if is_actual(x)][:8]
+    budgets = [a.fig for a in amounts if is_budget(a.fig)]
+    for a in actuals:
+        for b in budgets:
+            rel = Relation("ratio", f, [a, b], evidence=ev, strict=False)
+            if holds(ctx, rel):
+                return rel
+    if f.decimals == 0:
+        return None  # a whole-number rate is met by too many combinations to name one
+    top_act = [a.fig for a in amounts if is_actual(a.fig) and a.fig.id not in ctx.part_ids]
+    top_bud = [a.fig for a in amounts if is_budget(a.fig) and a.fig.id not in ctx.part_ids]
+    if len(top_act) >= 2 and len(top_bud) >= 2:
+        rel = Relation("ratio_sum", f, numerator=top_act, denominator=top_bud, evidence=ev, strict=False)
+        if holds(ctx, rel):
+            return rel
+    for k in range(2, min(_MAX_SUBSET, len(actuals)) + 1):
+        for subset in itertools.combinations(actuals, k):
+            for b in budgets:
+                rel = Relation("ratio_sum", f, numerator=list(subset), denominator=[b], evidence=ev, strict=False)
+                if holds(ctx, rel):
+                    return rel
+    return None

@@ -1,0 +1,121 @@
+"""Verify a relation within rounding and say what was found, in words a reviewer can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..figures import yuan
+from ..model import Figure
+from .arith import Interval, growth, ratio, total
+from .context import Context, Relation
+
+
+@dataclass
+class Verdict:
+    status: str  # pass, fail, unverifiable
+    expected: float | None
+    stated: float | None
+    difference: float | None
+
+
+def _computed(ctx: Context, rel: Relation) -> Interval | None:
+    iv = ctx.iv
+    kind = rel.kind or rel.rule
+    if kind == "sum":
+        return total([iv(f) for f in rel.operands]) if rel.operands else None
+    if kind == "difference":
+        a, b = rel.operands
+        return iv(a) - iv(b)
+    if kind == "ratio":
+        if len(rel.operands) < 2:
+            return None
+        return ratio(iv(rel.operands[0]), iv(rel.operands[1]))
+    if kind == "ratio_sum":
+        return ratio(total([iv(f) for f in rel.numerator]), total([iv(f) for f in rel.denominator]))
+    if kind == "growth":
+        if len(rel.operands) < 2:
+            return None
+        g = growth(iv(rel.operands[0]), iv(rel.operands[1]))
+        if g is None:
+            return None
+        return g if rel.direction > 0 else Interval(-g.hi, -g.lo)
+    if kind == "count":
+        return Interval(Fraction(rel.count or 0), Fraction(rel.count or 0))
+    if kind == "repeat":
+        return iv(rel.operands[0])
+    if kind == "score_cap":
+        cap = iv(rel.operands[0])
+        return Interval(Fraction(-10**12), cap.hi)
+    return None
+
+
+def _to_unit(value: Fraction, f: Figure) -> float:
+    if f.kind == "amount":
+        return float(value / Fraction(str(yuan(1, f.unit) or 1)))
+    return float(value)
+
+
+def evaluate(ctx: Context, rel: Relation) -> Verdict:
+    stated_iv = ctx.iv(rel.result)
+    computed = _computed(ctx, rel)
+    stated = rel.result.value
+    if computed is None:
+        return Verdict("unverifiable", None, stated, None)
+    ok = computed.overlaps(stated_iv)
+    expected = _to_unit(computed.mid, rel.result) if rel.rule != "score_cap" else float(rel.operands[0].value)
+    diff = None if ok else round(stated - expected, 6)
+    return Verdict("pass" if ok else "fail", round(expected, 6), stated, diff)
+
+
+def holds(ctx: Context, rel: Relation) -> bool:
+    return evaluate(ctx, rel).status == "pass"
+
+
+def _fmt(value: float | None, f: Figure, ctx: Context, extra: int = 0) -> str:
+    if value is None:
+        return "—"
+    if f.kind == "amount":
+        d = max(ctx.finest.get(f.unit, 0), f.decimals)
+    elif f.kind == "percent":
+        d = max(f.decimals, 2) + extra
+    else:
+        d = 0 if float(value).is_integer() else 2
+    return f"{value:,.{d}f}" if f.kind == "amount" else f"{value:.{d}f}"
+
+
+def message(ctx: Context, rel: Relation, v: Verdict) -> str:
+    f = rel.result
+    label = f.label or "该数"
+    unit = "%" if f.kind == "percent" else f.unit
+    exp, st = _fmt(v.expected, f, ctx), _fmt(v.stated, f, ctx)
+    gap = f"，相差 {_fmt(abs(v.difference), f, ctx)} {unit}" if v.difference is not None else ""
+    rule = rel.rule
+    if v.status == "unverifiable":
+        return f"{label} {f.text}：报告未给出可核对的基数，无法验证"
+    if rule == "sum":
+        head = f"{label}：所列 {len(rel.operands)} 项合计 {exp} {unit}"
+    elif rule == "difference":
+        a, b = rel.operands
+        head = f"{label}：{a.label or ''} {a.text} 减 {b.label or ''} {b.text} 得 {exp} {unit}"
+    elif rule in ("ratio", "ratio_sum"):
+        num = rel.numerator or rel.operands[:1]
+        den = rel.denominator or rel.operands[1:]
+        head = (f"{label}：{'+'.join(x.text for x in num)} ÷ {'+'.join(x.text for x in den)} = {exp}%")
+    elif rule == "growth":
+        cur, base = rel.operands
+        head = f"{label}：由 {base.text} 到 {cur.text}，{'降幅' if rel.direction < 0 else '增幅'}为 {exp}%"
+    elif rule == "count":
+        head = f"{label}：其后列出 {rel.count} 项"
+    elif rule == "repeat":
+        head = f"{label}：前文为 {rel.operands[0].text}（第 {rel.operands[0].page} 页）"
+    elif rule == "score_cap":
+        head = f"{label}：分值为 {rel.operands[0].text}"
+        if v.status == "fail":
+            return f"{head}，得分 {f.text} 超过分值"
+        return f"{head}，得分 {f.text} 未超过分值"
+    else:
+        head = f"{label}：计算得 {exp}"
+    if v.status == "pass":
+        return f"{head}，与报告所称 {f.text} 一致"
+    return f"{head}，报告称 {st} {unit}{gap}"
