@@ -416,13 +416,16 @@ def _crop_html(k: _Crop) -> str:
 def _finding_html(r: _Report, c: dict, n: int, crops: list[_Crop], pdf_note: str) -> str:
     figs = r.involved(c)
     unit = _unit_of(figs)
-    u = f" {_e(unit)}" if unit else ""
     diff = _difference(c)
     status = str(c.get("status"))
+
+    def amount(v: Any) -> str:  # a number with the figures' unit; a dash alone where there is none
+        return _e(_fmt(v)) + (f" {_e(unit)}" if unit and _num(v) is not None else "")
+
     rows = [
-        ("报告值", f"{_e(_fmt(c.get('stated')))}{u}"),
-        ("计算值", f"{_e(_fmt(c.get('expected')))}{u}"),
-        ("差额", f"<span class=\"bad\">{_e(_fmt(diff))}{u}</span>" if diff else f"{_e(_fmt(diff))}{u}"),
+        ("报告值", amount(c.get("stated"))),
+        ("计算值", amount(c.get("expected"))),
+        ("差额", f"<span class=\"bad\">{amount(diff)}</span>" if diff else amount(diff)),
         ("规则", f"{_e(RULE_ZH.get(str(c.get('rule')), c.get('rule')))} <span class=\"muted\">({_e(c.get('rule'))})</span>"),
         ("状态", _e(STATUS_ZH.get(status, status))),
         ("页码", _e(", ".join(str(p) for p in _pages(figs)) or "—")),
