@@ -481,20 +481,25 @@ def _report_page(r: _Report, out_dir: Path) -> str:
     failed, unver, passed = r.checks("fail"), r.checks("unverifiable"), r.checks("pass")
     figs = [f for f in r.doc.get("figures") or [] if isinstance(f, dict)]
 
-    pdf_note = "原文 PDF 不可用，无法截取页面。"
     crops: dict[int, list[_Crop]] = {}
     finding_list = r.finding_checks()
-    if r.pdf is not None and r.pdf.is_file() and finding_list:
+    has_pdf = r.pdf is not None and r.pdf.is_file()
+    note = "涉及的数据没有页面位置，无法截取页面。" if has_pdf else "原文 PDF 不可用，无法截取页面。"
+    notes: dict[int, str] = {}
+    if has_pdf and finding_list:
         import pdfplumber  # only when there is something to draw
 
         img_dir = out_dir / "img"
         img_dir.mkdir(parents=True, exist_ok=True)
         try:
-            with pdfplumber.open(r.pdf) as pdf:
+            with pdfplumber.open(r.pdf) as pdf:  # type: ignore[arg-type]
                 for n, c in enumerate(finding_list, 1):
-                    crops[n] = _crops(pdf, r, c, n, img_dir)
-        except Exception as exc:  # a crop must not cost the reviewer the findings themselves
-            pdf_note = f"无法截取页面：{type(exc).__name__}: {exc}"
+                    try:
+                        crops[n] = _crops(pdf, r, c, n, img_dir)
+                    except Exception as exc:  # a failed crop must not cost the reviewer the finding itself
+                        notes[n] = f"无法截取页面：{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            note = f"无法打开原文 PDF：{type(exc).__name__}: {exc}"
 
     meta_rows = [
         ("标题", _e(meta.get("title"))),
@@ -521,7 +526,7 @@ def _report_page(r: _Report, out_dir: Path) -> str:
     )
     if finding_list:
         body_findings = "".join(
-            _finding_html(r, c, n, crops.get(n, []), pdf_note) for n, c in enumerate(finding_list, 1)
+            _finding_html(r, c, n, crops.get(n, []), notes.get(n, note)) for n, c in enumerate(finding_list, 1)
         )
     else:
         body_findings = "<p class=\"ok\">没有未通过或无法核验的核验。</p>"

@@ -104,7 +104,8 @@ def table_figures(report: Report, table: Table, title_unit: str | None = None) -
             continue
         first_value = numeric[0] if numeric else len(row)
         # the header says where labels end and values begin (年度指标值 is a value even when it is text)
-        header_values = [ci for ci, h in enumerate(header) if _VALUE_HEADER.search(h or "")]
+        # (the first column always holds the row's name)
+        header_values = [ci for ci, h in enumerate(header) if ci > 0 and _VALUE_HEADER.search(h or "")]
         if header_values and header_values[0] <= first_value:
             first_value = header_values[0]
         filled = []

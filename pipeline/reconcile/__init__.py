@@ -39,6 +39,7 @@ def reconcile(report: Report) -> Report:
             seen.add(key)
             if v.status == "pass":
                 ctx.claimed.add(rel.result.id)
+                ctx.passed.setdefault(rel.result.id, []).append(rel)
             checks.append(Check(
                 id=f"c{len(checks) + 1}", rule=rel.rule, status=v.status,
                 figures=[rel.result.id] + [m.id for m in members], expected=v.expected, stated=v.stated,

@@ -97,6 +97,14 @@ class Context:
         self.group_totals = {g.total.id for g in self.groups if g.total is not None and len(g.parts) >= 2}
         # results already explained by a relation that holds: later, looser rules leave them alone
         self.claimed: set[str] = set()
+        self.passed: dict[str, list[Relation]] = {}  # result id → relations that hold, as rules find them
+        parents = {s.id: s.parent for s in report.sections}
+        self.top_section: dict[str | None, str | None] = {}
+        for s in report.sections:
+            top = s.id
+            while parents.get(top):
+                top = parents[top]
+            self.top_section[s.id] = top
 
     # -- helpers the rules share
     def sentence_of(self, pos: int) -> int:

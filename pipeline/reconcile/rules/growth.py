@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 
 from ..context import Context, Relation, cfg
-from ..verify import holds
-from . import difference
 
 
 def find(ctx: Context) -> list[Relation]:
     c = cfg()
     words = re.compile("|".join(c["growth_words"]))
     prior = re.compile("|".join(c["prior_words"]))
-    diffs = {r.result.id: r for r in difference.find(ctx)}
+    diffs = {rid: rels[0] for rid, rels in ctx.passed.items() if rels[0].rule == "difference"}
     out: list[Relation] = []
     for it in ctx.items:
         f = it.fig
@@ -27,7 +25,7 @@ def find(ctx: Context) -> list[Relation]:
         # the difference just stated (超预算 131.29 = 959.98 − 828.69) is what grew
         for p in reversed(same):
             d = diffs.get(p.fig.id)
-            if d and holds(ctx, d):
+            if d:
                 cur, base = d.operands
                 rel = Relation("growth", f, [cur, base], evidence=ctx.words(ctx.item_of[base.id].pos, it.end))
                 break

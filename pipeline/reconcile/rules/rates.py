@@ -63,12 +63,16 @@ def _search(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
                 return rel
     if f.decimals == 0:
         return None  # a whole-number rate is met by too many combinations to name one
-    top_act = [a.fig for a in amounts if is_actual(a.fig) and a.fig.id not in ctx.part_ids]
-    top_bud = [a.fig for a in amounts if is_budget(a.fig) and a.fig.id not in ctx.part_ids]
-    if len(top_act) >= 2 and len(top_bud) >= 2:
-        rel = Relation("ratio_sum", f, numerator=top_act, denominator=top_bud, evidence=ev, strict=False)
-        if holds(ctx, rel):
-            return rel
+    # a rate of the whole: all actuals over all budgets stated at the top level of one chapter
+    chapters = {ctx.top_section.get(a.fig.section) for a in amounts}
+    for chapter in chapters:
+        top = [a.fig for a in amounts if ctx.top_section.get(a.fig.section) == chapter and a.fig.id not in ctx.part_ids]
+        top_act = [x for x in top if is_actual(x)]
+        top_bud = [x for x in top if is_budget(x)]
+        if len(top_act) >= 2 and len(top_bud) >= 2:
+            rel = Relation("ratio_sum", f, numerator=top_act, denominator=top_bud, evidence=ev, strict=False)
+            if holds(ctx, rel):
+                return rel
     for k in range(2, min(_MAX_SUBSET, len(actuals)) + 1):
         for subset in itertools.combinations(actuals, k):
             for b in budgets:
