@@ -284,6 +284,18 @@ def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
 # --- in a real browser -------------------------------------------------------------------------------------
 
 
+# Clicks the figures table's value header twice (descending), then filters by a label.
+_PROBE = """(function(){
+var t=document.getElementById('figures'), th=t.tHead.rows[0].cells[2];
+th.click(); th.click();
+var first=t.tBodies[0].rows[0].cells[2].getAttribute('data-v');
+var inp=document.querySelector('input.filter'); inp.value='临时专款';
+inp.dispatchEvent(new Event('input'));
+var shown=Array.prototype.filter.call(t.tBodies[0].rows, function(r){return !r.hidden;}).length;
+document.body.setAttribute('data-probe', first+'|'+shown);
+})();"""
+
+
 def _chromium() -> str | None:
     return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
 
@@ -311,6 +323,21 @@ def test_report_page_in_headless_chromium(seed_doc: dict, tmp_path: Path) -> Non
     assert slip["message"] in dom
     assert re.search(r'<img src="img/[0-9a-f]{12}-1-p\d+\.png"', dom)
     assert 'tabindex="0"' in dom
+
+    # Sorting and the label filter, driven in the browser: a copy of the page with a probe script after
+    # ours (the copy drops the CSP, which would rightly block the probe) reports what it sees.
+    probe = page.with_name("probe.html")
+    source = page.read_text(encoding="utf-8")
+    source = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source)
+    probe.write_text(source.replace("</body>", f"<script>{_PROBE}</script></body>"), encoding="utf-8")
+    dom2 = subprocess.run(
+        [*flags, "--dump-dom", probe.resolve().as_uri()], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    seen = re.search(r'data-probe="([^"]*)"', dom2)
+    assert seen, dom2[-2000:]
+    top, shown = seen.group(1).split("|")
+    assert float(top) == max(f["value"] for f in doc["figures"])  # value column sorted descending
+    assert int(shown) == sum("临时专款" in (f["label"] or "") for f in doc["figures"]) > 0
 
     out = ROOT / "outputs" / "audit-screenshot.png"
     out.parent.mkdir(exist_ok=True)
