@@ -191,6 +191,7 @@ class _Report:
     slug: str  # sha256[:12], names the page and its images
     error: str | None = None
     figs: dict[str, dict] = field(default_factory=dict)
+    shown_as: str | None = None  # the file's name as listed, when the bare name is ambiguous in the batch
 
     @property
     def meta(self) -> dict:
@@ -210,7 +211,7 @@ class _Report:
 
     @property
     def file(self) -> str:
-        return str(self.source.get("file") or (self.pdf.name if self.pdf else "") or self.slug)
+        return self.shown_as or str(self.source.get("file") or (self.pdf.name if self.pdf else "") or self.slug)
 
     @property
     def page_name(self) -> str:
@@ -730,6 +731,11 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
             r.error = str(doc["error"])
         r.figs = {str(f["id"]): f for f in doc.get("figures") or [] if isinstance(f, dict) and "id" in f}
         reports.append(r)
+    # Folders of report.pdf (one per unit) would all list as "report.pdf": name those by folder too.
+    names = [r.file for r in reports]
+    for r in reports:
+        if names.count(r.file) > 1 and r.pdf is not None:
+            r.shown_as = f"{r.pdf.parent.name}/{r.file}"
     for r in reports:
         if r.error is None:
             (out / r.page_name).write_text(_report_page(r, out), encoding="utf-8")

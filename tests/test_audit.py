@@ -241,8 +241,11 @@ def test_index_compares_a_unit_across_years(seed_doc: dict, tmp_path: Path) -> N
     b = copy.deepcopy(seed_doc)
     b["source"]["sha256"] = "f" * 64
     b["report"]["year"] = a["report"]["year"] + 1
-    write_audit([(a, None), (b, None)], tmp_path)
+    # Two files of one name from two folders (no PDF there: pages without crops) are told apart.
+    write_audit([(a, tmp_path / "y2020" / "report.pdf"), (b, tmp_path / "y2021" / "report.pdf")], tmp_path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "y2020/seed-gov.pdf" in index and "y2021/seed-gov.pdf" in index
+    assert "原文 PDF 不可用" in next(iter(_report_pages(tmp_path))).read_text(encoding="utf-8")
     assert "跨年度对照" in index
     m = re.search(r'<table class="sortable" id="years-0">(.*?)</table>', index, re.S)
     assert m, index
