@@ -136,10 +136,12 @@ def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
     prev_full = prev.x1 >= p_right - 2.2 * size
     # a long number or Latin word is wrapped whole, leaving the line before it short
     if (not prev_full and prev.text.rstrip()[-1:] not in _SENTENCE_END and re.match(r"[-+\dA-Za-z]", ln.text)
-            and not _MARKER.match(normalise(prev.text)) and prev.x1 - left >= 0.6 * (p_right - left)):
+            and not _MARKER.match(normalise(prev.text)) and not _MARKER.match(normalise(ln.text))
+            and prev.x1 - left >= 0.6 * (p_right - left)):
         first_token = re.match(r"[-+\w.,%]+", ln.text)
         width = (first_token.end() if first_token else 1) * size * 0.6
         prev_full = prev.x1 + width >= p_right - 2.2 * size
+    # a continuation line starts at the left margin; one further in or out starts another block
     indented = ln.x0 > left + 1.2 * size
     if not prev_full or indented:
         return False

@@ -20,13 +20,16 @@ def find(ctx: Context) -> list[Relation]:
     c = cfg()
     rate = re.compile("|".join(c["rate_words"]))
     budget_rx = re.compile("|".join(c["budget_words"]))
+    diff_rx = re.compile("|".join(c["difference_words"]))
     actual_rx = re.compile("|".join(c["actual_words"]))
 
     def is_actual(f) -> bool:
         return f.kind == "amount" and bool(actual_rx.search(f.label or ""))
 
     def is_budget(f) -> bool:
-        return f.kind == "amount" and bool(budget_rx.search(f.label or "")) and not is_actual(f)
+        # 超预算 131.29 names a difference, not a budget
+        return (f.kind == "amount" and bool(budget_rx.search(f.label or "")) and not is_actual(f)
+                and not diff_rx.search(f.label or ""))
 
     out: list[Relation] = []
     amounts = [it for it in ctx.items if it.fig.kind == "amount"]
