@@ -114,11 +114,21 @@ def _mode(values: list[float]) -> float:
 
 
 def _high(values: list[float]) -> float:
-    values = sorted(values)
-    return values[int(0.9 * (len(values) - 1))]
+    # the right margin is where full lines end: the furthest body line (short lines are the majority
+    # in forms and lists, so a percentile would sit inside the text column)
+    return max(values)
 
 
-_MARKER = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十\d]{1,3}\)|\d{1,2}(?:、|\.(?!\d))|[①-⑳])")
+class _Marker:
+    """A heading marker at the start of a line, by the outline's own patterns (data/vocabulary.toml)."""
+
+    @staticmethod
+    def match(text: str) -> bool:
+        stripped = text.lstrip()
+        return any(re.match(m["pattern"], stripped) for m in vocab()["outline"]["markers"])
+
+
+_MARKER = _Marker()
 
 
 def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
