@@ -84,7 +84,8 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         s = _DATE_PREFIX.sub("", s)
         s = _CN_DATE_PREFIX.sub("", s)
         m = cfg["prefix"].match(s)
-        if m and len(s) - m.end() >= 2 and _whole_word_prefix(s, m.end(), words):
+        # (what is left must still name something: 本年支出 keeps its 本年)
+        if m and len(s) - m.end() >= 3 and _whole_word_prefix(s, m.end(), words):
             s = s[m.end():]
         m = cfg["suffix"].search(s)
         if m and m.start() >= 2 and _whole_word_suffix(s, len(s) - m.start(), words):

@@ -66,19 +66,26 @@ def _series(ctx: Context, shares: list[Relation]) -> list[Relation]:
     """Shares of one base that add up to 100 %: their figures add up to the base."""
     from fractions import Fraction
 
-    by_base: dict[str, list[Relation]] = {}
+    # a series is stated in one passage; one base may be named twice there
+    # (本年财政拨款支出 488.80 … 占本年支出的), so shares are grouped by what the base is
+    by_base: dict[tuple, list[Relation]] = {}
     for r in shares:
-        by_base.setdefault(r.operands[1].id, []).append(r)
+        base = r.operands[1]
+        by_base.setdefault((r.result.paragraph, base.kind, base.unit, base.value), []).append(r)
     out = []
     for rels in by_base.values():
         if len(rels) < 3:
             continue
+        # the base printed inside the series itself is the one the series adds up to
+        first = ctx.item_of[rels[0].operands[0].id].pos
+        inside = [r.operands[1] for r in rels if r.operands[1].id in ctx.item_of
+                  and ctx.item_of[r.operands[1].id].pos > first]
         lo = sum(ctx.iv(r.result).lo for r in rels)
         hi = sum(ctx.iv(r.result).hi for r in rels)
         if not lo <= Fraction(100) <= hi:
             continue
         parts = [r.operands[0] for r in rels]
-        base = rels[0].operands[1]
+        base = inside[0] if inside else rels[0].operands[1]
         if base in parts:
             continue
         out.append(Relation("sum", base, parts, evidence=rels[0].evidence + " … " + rels[-1].evidence))
