@@ -95,9 +95,11 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
             value = -value
             num_start = sign_at
         qualifier = m.group("qmid") or m.group("qmid2") or m.group("qa")
-        qb = pats["before"].search(norm[max(0, num_start - 4):num_start])
+        window = max(0, num_start - 4)
+        qb = pats["before"].search(norm[window:num_start])
         if qb and not qualifier:
             qualifier = qb.group("qb")
+            num_start = window + qb.start()  # the printed figure is "≤4526.69万元", qualifier and all
         kind = kind_of(unit)
         found.append(Found(num_start, m.end(), kind, value, unit, decimals_of(m.group("num")), qualifier,
                            yuan(value, unit)))

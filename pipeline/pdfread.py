@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
 
 from .errors import ReportError
 from .model import Glyph, Line, Page, Report, Source, Table
@@ -41,12 +40,10 @@ def read_pdf(path: str | Path) -> Report:
         raise ReportError(name, "not a PDF (no %PDF- header)")
     try:
         pdf = pdfplumber.open(path)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ReportError(name, "encrypted PDF (a password is needed)") from exc
-    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds on a damaged file
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+    except Exception as exc:  # pdfminer raises many kinds on a damaged file; pdfplumber wraps them
+        if _encrypted(exc):
             raise ReportError(name, "encrypted PDF (a password is needed)") from exc
-        raise ReportError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__})") from exc
+        raise ReportError(name, f"corrupt or unreadable PDF ({_cause(exc).__class__.__name__})") from exc
     report = Report(source=Source(file=name, sha256=sha256_of(path), pages=0, path=str(path)))
     try:
         with pdf:
@@ -55,10 +52,11 @@ def read_pdf(path: str | Path) -> Report:
                 _read_page(page, report)
     except ReportError:
         raise
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ReportError(name, "encrypted PDF (a password is needed)") from exc
     except Exception as exc:  # a damaged page stream surfaces only when the page is parsed
-        raise ReportError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})"[:300]) from exc
+        if _encrypted(exc):
+            raise ReportError(name, "encrypted PDF (a password is needed)") from exc
+        cause = _cause(exc)
+        raise ReportError(name, f"corrupt or unreadable PDF ({cause.__class__.__name__}: {cause})"[:300]) from exc
     if report.source.pages == 0:
         raise ReportError(name, "PDF has no pages")
     chars = sum(len(line.text.strip()) for p in report.pages for line in p.lines)
@@ -66,6 +64,23 @@ def read_pdf(path: str | Path) -> Report:
     if chars < _MIN_TEXT_CHARS:
         raise ReportError(name, "no text layer (a scanned image?); OCR is needed")
     return report
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out = []
+    while exc is not None and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
+    return out
+
+
+def _encrypted(exc: BaseException) -> bool:
+    return any(isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) or "password" in str(e).lower()
+               for e in _chain(exc))
+
+
+def _cause(exc: BaseException) -> BaseException:
+    return _chain(exc)[-1]
 
 
 def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
