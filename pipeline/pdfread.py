@@ -94,20 +94,16 @@ def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
         cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
         return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
-    body = page.filter(outside_tables) if boxes else page
+    chars = [c for c in page.chars if c.get("upright", True) and (not boxes or outside_tables(c))]
     lines = []
-    for tl in body.extract_text_lines(layout=False, strip=True, return_chars=True):
-        chars = [c for c in tl["chars"] if c["text"].strip() or c["text"] == " "]
-        if not chars:
-            continue
-        text, glyphs = _line_text(chars, number)
+    for group in _cluster_lines(chars):
+        text, glyphs = _line_text(group, number)
         if not text.strip():
             continue
-        size = Counter(round(c["size"], 1) for c in chars if c["text"].strip()).most_common(1)[0][0]
-        lines.append(
-            Line(page=number, text=text, glyphs=glyphs, x0=tl["x0"], top=tl["top"], x1=tl["x1"],
-                 bottom=tl["bottom"], size=size)
-        )
+        size = Counter(round(c["size"], 1) for c in group if c["text"].strip()).most_common(1)[0][0]
+        lines.append(Line(page=number, text=text, glyphs=glyphs, x0=min(c["x0"] for c in group),
+                          top=min(c["top"] for c in group), x1=max(c["x1"] for c in group),
+                          bottom=max(c["bottom"] for c in group), size=size))
     report.pages.append(Page(number=number, width=float(page.width), height=float(page.height), lines=lines,
                              has_text=bool(lines)))
     for t in tables:
@@ -121,6 +117,23 @@ def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
                                            x1=t.bbox[2], bottom=t.bbox[3], size=0.0,
                                            table=report.tables[-1].id))
     report.pages[-1].lines.sort(key=lambda ln: (ln.top, ln.x0))
+
+
+def _cluster_lines(chars: list[dict]) -> list[list[dict]]:
+    """Characters grouped into printed lines by vertical overlap (cheaper than pdfplumber's text map,
+    which the whole extraction would otherwise pay for on every page)."""
+    lines: list[list[dict]] = []
+    top = bottom = 0.0
+    for c in sorted((c for c in chars if c["text"].strip()), key=lambda c: (c["top"], c["x0"])):
+        if lines:
+            overlap = min(bottom, c["bottom"]) - max(top, c["top"])
+            if overlap >= 0.5 * min(bottom - top, c["bottom"] - c["top"]):
+                lines[-1].append(c)
+                top, bottom = min(top, c["top"]), max(bottom, c["bottom"])
+                continue
+        lines.append([c])
+        top, bottom = c["top"], c["bottom"]
+    return lines
 
 
 def _line_text(chars: list[dict], page: int) -> tuple[str, list[Glyph]]:
