@@ -100,6 +100,9 @@ def main() -> None:
     print(f"fail where the arithmetic still holds (changed figure): {len(spurious)}/{len(planted)} reports")
     lost = [p for p in clean if p.lost]
     print(f"clean reports where a base check went missing: {len(lost)}/{len(clean)}")
+    lost_planted = [p for p in planted if p.lost]
+    print(f"planted reports where a check that still holds is no longer passed: {len(lost_planted)}/{len(planted)}"
+          f" ({sum(len(p.lost) for p in planted)} checks)")
     unaligned = sum(not p.aligned for p in planted + clean)
     print(f"extractions whose figures differ from the base's (other than the change): {unaligned}")
     print()
@@ -146,6 +149,16 @@ def main() -> None:
             print(f"    {f}")
     for p in lost[:5]:
         print(f"\nclean {p.base} ({p.layout}, header {p.header}) lost: {p.lost}")
+    seen: set[str] = set()
+    for p in lost_planted:
+        c = p.change
+        assert c is not None
+        if c.label in seen:
+            continue
+        seen.add(c.label)
+        print(f"\nstill holds but no longer passed ({p.base}, {c.old} → {c.new} in “{c.context}”):")
+        for f in p.lost:
+            print(f"    {f}")
 
 
 if __name__ == "__main__":

@@ -421,7 +421,7 @@ class Planted:
     missed: list[tuple[str, str]] = field(default_factory=list)  # must-fail check, what the pipeline said
     false_alarms: list[str] = field(default_factory=list)  # failing checks not involving the change
     spurious: list[str] = field(default_factory=list)  # fail where the arithmetic says it still holds
-    lost: list[str] = field(default_factory=list)  # base checks not reported at all (clean variants)
+    lost: list[str] = field(default_factory=list)  # base checks that still hold but are no longer passed
     aligned: bool = True  # the extraction found the same figures as the base (but the changed one)
     seconds: float = 0.0
 
@@ -591,8 +591,10 @@ def evaluate(p: Planted) -> Planted:
             # what the pipeline said instead about the same stated result, if anything
             instead = " | ".join(by_result.get(r.figures[0], [])) or "nothing"
             p.missed.append((f"{r.rule}: {r.message}", ",".join(said) if said else f"not reported; instead: {instead}"))
-    if p.change is None:
-        p.lost = [f"{r.rule}: {r.message}" for r in p.base_checks if "pass" not in got.get(r.key, [])]
+    # relations that still hold but are no longer verified (a broken neighbour took their evidence away)
+    broken = {r.key for r in p.must_fail}
+    p.lost = [f"{r.rule}: {r.message}" for r in p.base_checks
+              if r.key not in broken and "pass" not in got.get(r.key, [])]
     p.done, p.seconds = True, time.perf_counter() - t0
     return p
 
@@ -605,9 +607,9 @@ def _involves_new(report: Report, c, change: Change | None) -> bool:
 
 
 def plant(base: Base, rule: str, rng: random.Random, layout: str | None = None,
-          role: str | None = None) -> Planted | None:
-    """Plan one planted error and evaluate it."""
-    p = plan(base, rule, rng, layout, role=role)
+          role: str | None = None, ref: Ref | None = None) -> Planted | None:
+    """Plan one planted error and evaluate it (arguments as `plan`)."""
+    p = plan(base, rule, rng, layout, role=role, ref=ref)
     return evaluate(p) if p else None
 
 
