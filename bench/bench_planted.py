@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -35,25 +36,27 @@ def _build(spec: tuple) -> Base:
 
 
 def _table(planted: list[Planted]) -> list[str]:
-    rows = defaultdict(lambda: [0, 0])
-    checks = defaultdict(lambda: [0, 0])
+    # caught: every check the slip breaks fails; target: the check chosen to break fails; flagged: some
+    # failing check involves the changed figure
+    rows: dict[str, Counter[str]] = defaultdict(Counter)
+    checks: dict[str, Counter[str]] = defaultdict(Counter)
     for p in planted:
-        rows[p.category][0 if p.caught else 1] += 1
+        for r in (p.category, "total"):
+            rows[r].update(n=1, caught=p.caught, target=p.target_caught, flagged=p.flagged)
         missed = {m[0] for m in p.missed}
         for r in p.must_fail:
-            checks[r.rule][1 if f"{r.rule}: {r.message}" in missed else 0] += 1
-    out = [f"{'rule kind broken':<18}{'planted':>8}{'caught':>8}{'missed':>8}{'rate':>8}"]
-    for k in sorted(rows):
-        c, m = rows[k]
-        out.append(f"{k:<18}{c + m:>8}{c:>8}{m:>8}{c / (c + m):>8.0%}")
-    c = sum(v[0] for v in rows.values())
-    n = len(planted)
-    out.append(f"{'total':<18}{n:>8}{c:>8}{n - c:>8}{c / max(n, 1):>8.0%}")
+            checks[r.rule].update(n=1, fail=f"{r.rule}: {r.message}" not in missed)
+    head = f"{'rule kind broken':<18}{'planted':>8}{'caught':>8}{'missed':>8}{'rate':>7}{'target':>8}{'flagged':>8}"
+    out = [head]
+    for k in sorted(rows, key=lambda k: (k == "total", k)):
+        c = rows[k]
+        out.append(f"{k:<18}{c['n']:>8}{c['caught']:>8}{c['n'] - c['caught']:>8}{c['caught'] / c['n']:>7.0%}"
+                   f"{c['target']:>8}{c['flagged']:>8}")
     out.append("")
-    out.append(f"{'must-fail checks':<18}{'count':>8}{'fail':>8}{'not':>8}{'rate':>8}")
+    out.append(f"{'must-fail checks':<18}{'count':>8}{'fail':>8}{'not':>8}{'rate':>7}")
     for k in sorted(checks):
-        c, m = checks[k]
-        out.append(f"{k:<18}{c + m:>8}{c:>8}{m:>8}{c / (c + m):>8.0%}")
+        c = checks[k]
+        out.append(f"{k:<18}{c['n']:>8}{c['fail']:>8}{c['n'] - c['fail']:>8}{c['fail'] / c['n']:>7.0%}")
     return out
 
 
@@ -116,7 +119,8 @@ def main() -> None:
     reasons: Counter[str] = Counter()
     for p in planted:
         for check, said in p.missed:
-            reasons[f"{p.category} | {check.split(':')[0]} | {said[:140]}"] += 1
+            # figures vary from report to report: group the reasons by their words
+            reasons[f"{p.category} | {check.split(':')[0]} | " + re.sub(r"\d[\d,.]*", "#", said)[:150]] += 1
     if reasons:
         print("\nmissed must-fail checks (planted kind | rule | what the pipeline said):")
         for r, k in reasons.most_common():

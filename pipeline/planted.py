@@ -422,12 +422,20 @@ class Planted:
     false_alarms: list[str] = field(default_factory=list)  # failing checks not involving the change
     spurious: list[str] = field(default_factory=list)  # fail where the arithmetic says it still holds
     lost: list[str] = field(default_factory=list)  # base checks that still hold but are no longer passed
+    flagged: bool = False  # some failing check involves the changed figure (the reviewer is led to it)
     aligned: bool = True  # the extraction found the same figures as the base (but the changed one)
     seconds: float = 0.0
 
     @property
     def caught(self) -> bool:
+        """Every check the change breaks is reported as failing."""
         return self.done and self.change is not None and not self.missed
+
+    @property
+    def target_caught(self) -> bool:
+        """The check chosen to break is reported as failing (its neighbours may not be)."""
+        t = self.target
+        return self.caught or (self.done and t is not None and all(m[0] != f"{t.rule}: {t.message}" for m in self.missed))
 
 
 def _new_values(f: Fig, rng: random.Random) -> Iterator[Fraction]:
@@ -566,6 +574,7 @@ def evaluate(p: Planted) -> Planted:
     changed = p.change.figure if p.change else None
     got: dict[tuple, list[str]] = {}  # check key → statuses reported
     by_result: dict[int, list[str]] = {}  # base index of a result → what was said about it
+    fails: list[tuple[set[int | None], str]] = []  # failing checks by the base figures they involve
     for c in report.checks:
         idx = [ids.get(fid) for fid in c.figures]
         text = f"{c.rule} {c.status}: {c.message}"
@@ -573,9 +582,13 @@ def evaluate(p: Planted) -> Planted:
             p.failing.append(text)
         if idx and idx[0] is not None:
             by_result.setdefault(idx[0], []).append(text)
+        if c.status == "fail":
+            fails.append((set(idx), text))
         if None in idx:
             if c.status == "fail" and not _involves_new(report, c, p.change):
                 p.false_alarms.append(text + "  [figures not in the base]")
+            elif c.status == "fail":
+                p.flagged = True
             continue
         ref = Ref(c.rule, tuple(i for i in idx if i is not None))
         got.setdefault(ref.key, []).append(c.status)
@@ -583,13 +596,16 @@ def evaluate(p: Planted) -> Planted:
             continue
         if changed is None or changed not in ref.figures:
             p.false_alarms.append(text)
-        elif any(r.key == ref.key for r in p.still_hold):
+            continue
+        p.flagged = True
+        if any(r.key == ref.key for r in p.still_hold):
             p.spurious.append(text)
     for r in p.must_fail:
         said = got.get(r.key)
         if not said or "fail" not in said:
             # what the pipeline said instead about the same stated result, if anything
-            instead = " | ".join(by_result.get(r.figures[0], [])) or "nothing"
+            near = by_result.get(r.figures[0]) or [t for figs, t in fails if figs & set(r.figures)]
+            instead = " | ".join(near) or "nothing"
             p.missed.append((f"{r.rule}: {r.message}", ",".join(said) if said else f"not reported; instead: {instead}"))
     # relations that still hold but are no longer verified (a broken neighbour took their evidence away)
     broken = {r.key for r in p.must_fail}
