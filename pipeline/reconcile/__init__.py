@@ -37,6 +37,7 @@ def reconcile(report: Report) -> Report:
             if not rel.strict and v.status != "pass":
                 continue  # a guessed reading that does not add up says nothing about the report
             seen.add(key)
+            ctx.stated.setdefault(rel.result.id, []).append(rel)
             if v.status == "pass":
                 ctx.claimed.add(rel.result.id)
                 ctx.passed.setdefault(rel.result.id, []).append(rel)

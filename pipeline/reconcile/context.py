@@ -98,6 +98,7 @@ class Context:
         # results already explained by a relation that holds: later, looser rules leave them alone
         self.claimed: set[str] = set()
         self.passed: dict[str, list[Relation]] = {}  # result id → relations that hold, as rules find them
+        self.stated: dict[str, list[Relation]] = {}  # result id → every relation kept, holding or not
         parents = {s.id: s.parent for s in report.sections}
         self.top_section: dict[str | None, str | None] = {}
         for s in report.sections:
@@ -182,6 +183,10 @@ class Context:
         start = self.sentence_span(sentence)[0]
         same = [it for it in self.items if start <= it.pos < g.pos and _class(it.fig)
                 and (parts_cls is None or _class(it.fig) == parts_cls)]
+        # "X，较上年 Y 下降 p%，其中：…" breaks down X, not the prior year's Y
+        prior = re.compile("|".join(cfg()["prior_words"]))
+        current = [it for it in same if not prior.search(it.fig.label or "")]
+        same = current or same
         parts = [it for it in inside if _class(it.fig) == parts_cls]
         if same:
             exact = [it for it in same if parts and self._sums_to(it, parts)]

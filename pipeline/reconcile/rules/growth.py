@@ -11,7 +11,10 @@ def find(ctx: Context) -> list[Relation]:
     c = cfg()
     words = re.compile("|".join(c["growth_words"]))
     prior = re.compile("|".join(c["prior_words"]))
-    diffs = {rid: rels[0] for rid, rels in ctx.passed.items() if rels[0].rule == "difference"}
+    # the difference stated just before (超预算 131.29 = 959.98 − 828.69) names what grew, whether
+    # or not its own arithmetic holds
+    diffs = {rid: next(r for r in rels if r.rule == "difference")
+             for rid, rels in ctx.stated.items() if any(r.rule == "difference" for r in rels)}
     out: list[Relation] = []
     for it in ctx.items:
         f = it.fig

@@ -45,7 +45,8 @@ def find(ctx: Context) -> list[Relation]:
         if pair and holds(ctx, pair):
             out.append(pair)
             continue
-        found = _search(ctx, f, it, amounts, is_actual, is_budget, ev)
+        found = _search(ctx, f, it, amounts, is_actual, is_budget, ev) or _whole(ctx, f, amounts, is_actual,
+                                                                               is_budget, ev)
         if found:
             out.append(found)
         elif pair:
@@ -53,6 +54,26 @@ def find(ctx: Context) -> list[Relation]:
         else:
             out.append(Relation("ratio", f, [], evidence=ev))  # unverifiable: the report gives no base
     return out
+
+
+_WHOLE = re.compile(r"^(?:本年度|本年|年度|全年|部门|单位|整体|总体|预算|支出|资金|项目)*(?:执行率|完成率|支出率)$")
+
+
+def _whole(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
+    """A rate said of the whole budget (预算支出完成率) is all top-level actuals over all top-level budgets
+    of the chapter that states them; stated this way, a mismatch is a slip."""
+    if not _WHOLE.match(f.label or ""):
+        return None
+    chapters: dict = {}
+    for a in amounts:
+        if a.fig.id not in ctx.part_ids:
+            chapters.setdefault(ctx.top_section.get(a.fig.section), []).append(a.fig)
+    for figs in chapters.values():
+        act = [x for x in figs if is_actual(x)]
+        bud = [x for x in figs if is_budget(x)]
+        if len(act) >= 2 and len(bud) >= 2 and len(act) == len(bud):
+            return Relation("ratio_sum", f, numerator=act, denominator=bud, evidence=ev)
+    return None
 
 
 def _search(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:

@@ -26,8 +26,10 @@ def denominator(ctx: Context, it, numerator) -> object | None:
     if inner:
         return inner[-1]
     phrase = clean(re.sub(r"的$", "", ctx.text[at + 1:it.pos].strip()))
+    # the other parts of the numerator's own breakdown are never its base
+    siblings = {p.id for g in ctx.groups if numerator in g.parts for p in g.parts}
     cands = [p.fig for p in ctx.items if p.pos < at and p.fig.kind == numerator.kind and p.fig is not numerator
-             and p.fig.unit == numerator.unit and p.fig.value >= numerator.value]
+             and p.fig.unit == numerator.unit and p.fig.value >= numerator.value and p.fig.id not in siblings]
     if phrase:
         scored = [(1.0 if (c.label or "") == phrase else _f1(c.label or "", phrase), -i, c)
                   for i, c in enumerate(reversed(cands))]
