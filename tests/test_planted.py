@@ -149,8 +149,6 @@ def test_clean_variants_raise_no_alarm(bases: dict[str, P.Base]) -> None:
 # --- reconciliation misses found by the generator: strict xfail, so a fix shows up here -----------------
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="rates.py reads a rate's base only when it holds (strict=False): "
-                   "a wrong 实际预算完成率 is reported unverifiable, not fail")
 def test_a_wrong_completion_rate_is_caught(bases: dict[str, P.Base]) -> None:
     base = bases["seed"]
     p = P.plant(base, "ratio_sum", random.Random(1), ref=_ref(base, "ratio_sum", "实际预算完成率"), role="result")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 
+from ...labels import subject_of
 from ..context import Context, Relation, cfg
 from ..verify import holds
 
@@ -45,8 +47,9 @@ def find(ctx: Context) -> list[Relation]:
         if pair and holds(ctx, pair):
             out.append(pair)
             continue
-        found = _search(ctx, f, it, amounts, is_actual, is_budget, ev) or _whole(ctx, f, amounts, is_actual,
-                                                                               is_budget, ev)
+        found = (_search(ctx, f, it, amounts, is_actual, is_budget, ev)
+                 or _whole(ctx, f, amounts, is_actual, is_budget, ev)
+                 or _itemised(ctx, f, it, amounts, is_actual, is_budget, ev))
         if found:
             out.append(found)
         elif pair:
@@ -74,6 +77,46 @@ def _whole(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
         if len(act) >= 2 and len(bud) >= 2 and len(act) == len(bud):
             return Relation("ratio_sum", f, numerator=act, denominator=bud, evidence=ev)
     return None
+
+
+def _itemised(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
+    """A rate followed by its items, each with a budget and an actual (其中：A 预算 x，实际完成 y；B …):
+    the rate is Σ actual / Σ budget, over the stated total budget when one equals the items' budgets."""
+    after = [a for a in amounts if a.pos > it.end and a.fig.section == f.section
+             and a.sentence <= it.sentence + 6]
+    if not after or after[0].sentence > it.sentence + 2:
+        return None
+    actuals = [a.fig for a in after if is_actual(a.fig)]
+    measure = Counter(_measure(x.label) for x in actuals).most_common(1)
+    if not measure or not measure[0][0]:
+        return None
+    items: dict[str, tuple] = {}
+    for a in actuals:
+        subject = subject_of(a.label)
+        if _measure(a.label) != measure[0][0] or not subject or subject == a.label or subject in items:
+            continue
+        budget = next((b.fig for b in after if b.pos < ctx.item_of[a.id].pos and b.fig is not a
+                       and (b.fig.label in (subject, subject + "预算") or (is_budget(b.fig) and subject_of(b.fig.label) == subject))),
+                      None)
+        if budget is None:
+            return None  # an item without its budget: the structure is not what this rule reads
+        items[subject] = (budget, a)
+    if len(items) < 2:
+        return None
+    budgets = [b for b, _ in items.values()]
+    acts = [a for _, a in items.values()]
+    denominator = budgets
+    # the report's own total of those budgets (项目支出预算 3698 = 2970 + 670 + 58) is what it divides by
+    for total in (a.fig for a in amounts if is_budget(a.fig) and a.fig not in budgets and a.pos < it.pos):
+        if holds(ctx, Relation("sum", total, budgets)):
+            denominator = [total]
+            break
+    return Relation("ratio_sum", f, numerator=acts, denominator=denominator, evidence=ev)
+
+
+def _measure(label: str | None) -> str | None:
+    subject = subject_of(label)
+    return label[len(subject):] if label and subject and subject != label else None
 
 
 def _search(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
