@@ -1,0 +1,278 @@
+"""Prefect flows over `pipeline.ingest`: one report, a batch, a watched inbox.
+
+Thin on purpose: what happens to a file is decided in `pipeline.ingest` (tested without Prefect);
+Prefect adds retries of transient database errors, one task run per document, logs, artifacts,
+schedules and the way to other machines (work pools, Dask).
+
+The CPU-bound extraction runs in `pipeline.ingest`'s worker processes; the tasks themselves run in
+threads of the flow's process, so one Prefect client talks to the API however many files are in
+flight (many processes writing to the local ephemeral API's SQLite is what makes it slow and flaky).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import flow_run
+from prefect.runtime import task_run as task_run_ctx
+from prefect.states import State
+from sqlalchemy.engine import make_url
+
+from pipeline.ingest import (
+    DEFAULT_TIMEOUT,
+    FileOutcome,
+    absolute_url,
+    default_pool,
+    discover,
+    failing_checks,
+    file_away,
+    inbox_files,
+    ingest_file,
+    is_transient,
+    open_store,
+    record_lost,
+    run_summary,
+)
+
+MAX_LISTED_CHECKS = 500  # the markdown artifact stays readable (and small) for big batches
+
+
+class BatchError(RuntimeError):
+    """The batch itself failed: some files could not even be given a status."""
+
+
+def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
+    # Retry a task only for errors of the database that may pass (locked, connection lost); a bad file
+    # never raises out of ingest_file, and a bug would fail the same way again.
+    try:
+        state.result()
+    except Exception as exc:  # the state's own exception, raised again here to look at it
+        return is_transient(exc)
+    return False
+
+
+def _document_task_name() -> str:
+    return f"ingest {Path(task_run_ctx.parameters['path']).name}"
+
+
+@task(
+    name="ingest_document",
+    task_run_name=_document_task_name,
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=_retry_if_transient,
+    cache_policy=NO_CACHE,  # a re-run must look at the file again; the store knows what is stored
+)
+def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> dict[str, Any]:
+    """One document: extract → reconcile → store, in an extraction worker with a time limit."""
+    outcome = ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
+    return outcome.as_dict()
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _inputs_param(inputs: Any) -> Any:
+    # The run's parameters go into the store's ingest_runs row: a long file list is cut short there.
+    if isinstance(inputs, list | tuple) and len(inputs) > 20:
+        return [str(p) for p in inputs[:20]] + [f"... {len(inputs)} in all"]
+    return [str(p) for p in inputs] if isinstance(inputs, list | tuple) else str(inputs)
+
+
+def _run_files(
+    files: list[str],
+    *,
+    db_url: str | None,
+    workers: int,
+    timeout: float | None,
+    kind: str,
+    inputs: Any,
+    after: Callable[[str, FileOutcome], None] | None = None,
+) -> dict[str, Any]:
+    """Ingest `files` as one run: at most `workers` documents in flight, each one task run."""
+    logger = get_run_logger()
+    url = absolute_url(db_url)
+    store = open_store(url)
+    workers = max(1, int(workers))
+    run_id = store.start_run(
+        {
+            "flow": kind,
+            "inputs": _inputs_param(inputs),
+            "workers": workers,
+            "timeout": timeout,
+            "prefect_flow_run_id": str(flow_run.get_id()),
+        }
+    )
+    total = len(files)
+    logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, _safe_url(url))
+    t0 = time.perf_counter()
+    in_flight: dict[PrefectFuture, str] = {}
+    queue = iter(files)
+    done = unrecorded = 0
+
+    def submit_next() -> None:
+        path = next(queue, None)
+        if path is not None:
+            in_flight[ingest_document.submit(path, url, run_id, timeout)] = path
+
+    # A bounded window, not one submit per file up front: memory stays flat however long the batch,
+    # and progress comes in the order files finish.
+    for _ in range(workers):
+        submit_next()
+    while in_flight:
+        fut = next(as_completed(list(in_flight)))
+        path = in_flight.pop(fut)
+        submit_next()
+        try:
+            outcome = FileOutcome(**fut.result())
+        except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
+            logger.error("%s: %s: %s", path, type(exc).__name__, exc)
+            try:
+                outcome = record_lost(store, path, exc, run_id=run_id)
+            except Exception as exc2:  # not even a status could be written (the database is gone)
+                logger.error("%s: no status recorded (%s: %s)", path, type(exc2).__name__, exc2)
+                unrecorded += 1
+                done += 1
+                continue
+        done += 1
+        why = f" ({outcome.reason})" if outcome.status == "failed" else ""
+        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(path), why)
+        if after is not None:
+            after(path, outcome)
+
+    seconds = time.perf_counter() - t0
+    summary = run_summary(store, run_id)
+    summary.update(submitted=total, unrecorded=unrecorded, seconds=round(seconds, 2))
+    summary["reports_per_min"] = round(total / seconds * 60, 1) if seconds > 0 else None
+    store.finish_run(run_id, {k: summary[k] for k in ("ok", "duplicate", "failed", "unrecorded", "seconds")})
+    _artifacts(store, summary, kind)
+    logger.info(
+        "run %d done: %d ok, %d duplicate, %d failed of %d in %.1f s",
+        run_id, summary["ok"], summary["duplicate"], summary["failed"], total, seconds,
+    )  # fmt: skip
+    if unrecorded:
+        raise BatchError(f"run {run_id}: {unrecorded} of {total} file(s) could not be given a status")
+    return summary
+
+
+def _md_cell(value: Any) -> str:
+    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+
+def _artifacts(store: Any, summary: dict[str, Any], kind: str) -> None:
+    run_id = summary["run_id"]
+    create_table_artifact(
+        key="ingest-summary",
+        table=[{"metric": k, "value": v} for k, v in summary.items()],
+        description=f"{kind}: files per status, store run {run_id}",
+    )
+    rows = failing_checks(store, run_id, limit=MAX_LISTED_CHECKS + 1)
+    lines = [f"# Failing checks, store run {run_id}", ""]
+    if not rows:
+        lines.append("No failing checks in the reports of this run.")
+    else:
+        lines += ["| unit | year | file | rule | message |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| " + " | ".join(_md_cell(r[k]) for k in ("unit", "year", "file", "rule", "message")) + " |"
+            for r in rows[:MAX_LISTED_CHECKS]
+        ]
+        if len(rows) > MAX_LISTED_CHECKS:
+            lines += ["", f"Only the first {MAX_LISTED_CHECKS} are listed; `pipeline query` has them all."]
+    create_markdown_artifact(
+        key="failing-checks", markdown="\n".join(lines), description=f"{kind}: failing checks"
+    )
+
+
+@flow(name="ingest_report")
+def ingest_report(path: str, db_url: str | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> dict:
+    """One file into the store (the unit a work pool's workers pull); returns the run summary."""
+    return _run_files([os.path.abspath(path)], db_url=db_url, workers=1, timeout=timeout,
+                      kind="ingest_report", inputs=path)  # fmt: skip
+
+
+@flow(name="ingest_batch")
+def ingest_batch(
+    paths: list[str] | str,
+    db_url: str | None = None,
+    workers: int = 2,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> dict:
+    """Folders, globs or files into the store, `workers` documents at a time; returns the run summary.
+
+    Every file gets a status in the store's ingest_files for this run (ok, duplicate, failed with a
+    reason); files already stored by this extractor version are not extracted again, so running a
+    killed batch again finishes the rest.
+    """
+    files = list(discover(paths))
+    return _run_files(files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_batch", inputs=paths)
+
+
+@flow(name="ingest_inbox")
+def ingest_inbox(
+    inbox: str,
+    db_url: str | None = None,
+    workers: int = 2,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    min_age_seconds: float = 10.0,
+) -> dict:
+    """Ingest the files waiting in `inbox`, then move each to inbox/processed/ or inbox/failed/.
+
+    A failed file gets `<name>.reason.txt` beside it. A file already stored (same bytes) is a
+    duplicate and goes to processed/. Files younger than `min_age_seconds` wait for the next run
+    (they may still be being copied).
+    """
+    logger = get_run_logger()
+    root = Path(inbox).resolve()
+    files = inbox_files(root, min_age_seconds)
+
+    def move(path: str, outcome: FileOutcome) -> None:
+        target = file_away(path, outcome, root)
+        logger.info("moved %s to %s/", os.path.basename(path), target.parent.name)
+
+    return _run_files(files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_inbox",
+                      inputs=str(root), after=move)  # fmt: skip
+
+
+def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
+    """A DaskTaskRunner: a local cluster of `workers` processes, or the cluster at `address`.
+
+    Dask worker processes are made non-daemonic so that they may start extraction workers (and so
+    keep the per-file time limit); a remote cluster's workers need `DASK_DISTRIBUTED__WORKER__DAEMON=False`
+    for the same (without it they extract in-process, with no time limit).
+    """
+    import dask
+    from prefect_dask import DaskTaskRunner
+
+    dask.config.set({"distributed.worker.daemon": False})
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    )
+
+
+def ingest_batch_dask(
+    paths: list[str] | str,
+    db_url: str | None = None,
+    workers: int = 2,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    address: str | None = None,
+) -> dict:
+    """`ingest_batch` with its document tasks run on Dask (a local cluster, or `address`).
+
+    Every Dask worker reports its task runs to PREFECT_API_URL: point it at a real server (each worker
+    would otherwise start a temporary one of its own). The store must be reachable from the workers
+    (PostgreSQL, or SQLite on a disk they share).
+    """
+    return ingest_batch.with_options(task_runner=dask_task_runner(workers, address))(
+        paths, db_url=absolute_url(db_url), workers=workers, timeout=timeout
+    )

@@ -1,0 +1,116 @@
+"""A real Prefect server on this machine, started and stopped from Python.
+
+Needed where the temporary (ephemeral) API is not enough: schedules only fire on a real server, and
+work-pool workers and Dask workers must all report to one. No Prefect import here: the server's URL
+has to be in the environment before Prefect is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def prefect_command() -> list[str]:
+    """The `prefect` CLI of this environment (the venv's, not whatever is first on PATH)."""
+    exe = Path(sys.executable).with_name("prefect")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("prefect")
+    return [found] if found else [sys.executable, "-m", "prefect"]
+
+
+def kill_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a process started with `start_new_session=True` and everything it started."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # leftovers of the group (the leader may be gone already)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def wait_healthy(api_url: str, proc: subprocess.Popen | None = None, timeout: float = 90.0) -> None:
+    """Wait until `api_url`/health answers; raise if the server process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"prefect server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(api_url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"prefect server at {api_url} not healthy after {timeout:g} s")
+
+
+@contextmanager
+def local_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    home: str | Path | None = None,
+    ui: bool = True,
+    log_file: str | Path | None = None,
+    timeout: float = 90.0,
+) -> Iterator[str]:
+    """Run `prefect server start` in its own process group; yields the API URL; stops the group after.
+
+    `home` becomes the server's PREFECT_HOME (its SQLite database lives there), unless
+    PREFECT_API_DATABASE_CONNECTION_URL points it at PostgreSQL. Without `home` the usual PREFECT_HOME
+    is used, so run history survives a restart.
+    """
+    port = port or free_port(host)
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)  # the server must not think it is a client of another one
+    if home is not None:
+        env["PREFECT_HOME"] = str(home)
+    cmd = [*prefect_command(), "server", "start", "--host", host, "--port", str(port)]
+    if not ui:
+        cmd.append("--no-ui")
+    log_path = Path(log_file) if log_file else Path(tempfile.mkstemp(prefix="prefect-server-", suffix=".log")[1])
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
+    api_url = f"http://{host}:{port}/api"
+    try:
+        try:
+            wait_healthy(api_url, proc, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{exc}; its log ({log_path}) ends:\n{tail}") from exc
+        yield api_url
+    finally:
+        kill_group(proc)
+        if not log_file:
+            log_path.unlink(missing_ok=True)
