@@ -146,12 +146,21 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         elif f.kind == "percent" and (cfg["up"].match(bare) or cfg["down"].match(bare)) and prev:
             suffix = "增长率" if cfg["up"].match(bare) else "下降率"
             label = f"{subject_of(prev) or prev}{suffix}"
-        elif label in cfg["measures"] and (prev_any or prev):
+        elif label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s):
+            # carried only from the clause right before: "截至…日，实际支出 X" starts afresh
             subject = subject_of(prev if f.kind == "amount" else prev_any)
             if subject and subject != label:
                 label = subject + label
         labels.append(label or None)
     return labels
+
+
+def _adjacent(norm: str, found: list[Found], i: int, segment_start: int) -> bool:
+    """Is the clause of figure i the next clause after the previous figure's?"""
+    if i == 0:
+        return False
+    between = norm[found[i - 1].end:segment_start]
+    return not re.sub(r"[\s，,、；;：:。（）()]", "", between)
 
 
 def _share_subject(norm: str, found: list[Found], i: int, labels: list[str | None]) -> str | None:

@@ -18,8 +18,12 @@ def find(ctx: Context) -> list[Relation]:
         f = it.fig
         if f.kind != "amount" or not diff_words.search(f.label or "") or f.id in ctx.claimed:
             continue
-        cands = [p.fig for p in ctx.in_sentence(it.sentence) if p.pos < it.pos and p.fig.kind == "amount"
+        # the two figures stand in the same sentence, or in the one before it
+        cands = [p.fig for p in ctx.items if p.sentence in (it.sentence - 1, it.sentence) and p.pos < it.pos
+                 and p.fig.kind == "amount" and p.fig.paragraph == f.paragraph
                  and p.fig.id not in ctx.part_ids][-4:]
+        if not cands:
+            continue
         found = None
         for a in reversed(cands):
             for b in reversed(cands):

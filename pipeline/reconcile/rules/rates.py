@@ -43,6 +43,13 @@ def find(ctx: Context) -> list[Relation]:
         same = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "amount"]
         act = next((x for x in reversed(same) if is_actual(x)), None)
         bud = next((x for x in reversed(same) if is_budget(x)), None)
+        if not (act and bud):
+            # a completion rate of a physical target: 完成 52.5 公里，目标值 50 公里，完成率 105%
+            counts = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "count" and p.pos < it.pos]
+            tgt = next((x for x in reversed(counts) if re.search("目标|计划", x.label or "")), None)
+            act = next((x for x in reversed(counts) if x is not tgt and tgt is not None and x.unit == tgt.unit
+                        and re.search("完成|实际|实现", x.label or "")), None)
+            bud = tgt if act else None
         pair = Relation("ratio", f, [act, bud], evidence=ev) if act and bud else None
         if pair and holds(ctx, pair):
             out.append(pair)
