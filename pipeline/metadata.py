@@ -14,6 +14,8 @@ _DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>
 _CN_DATE = re.compile(r"(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月\s*"
                       r"(?P<d>[一二三四五六七八九十]{1,3})\s*日")
 _TITLE_WORDS = re.compile(r"报告|自评表|自评|决算|说明|公开|绩效")
+_UNIT_FIELD = re.compile(r"^(?:部门[(（]单位[)）]名称|单位名称|部门名称|预算单位|填报单位|实施单位)$")
+_OWNER_FIELD = re.compile(r"^(?:主管部门|项目单位|主管单位)$")
 _NAME_FIELD = re.compile(r"(?:单位名称|部门名称|部门[(（]单位[)）]名称|填报单位|项目单位|实施单位)\s*[:：]?\s*(?P<u>[^\s:：()（）]{3,30})")
 
 
@@ -85,12 +87,14 @@ def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
         m = _NAME_FIELD.search(t)
         if m:
             return m.group("u")
-    for table in report.tables:
-        for row in table.rows:
-            cells = [c or "" for c in row]
-            for i, c in enumerate(cells[:-1]):
-                if re.search(r"名称$", re.sub(r"\s+", "", c)) and cells[i + 1].strip():
-                    return re.sub(r"\s+", "", cells[i + 1])
+    # a form's own field: 部门（单位）名称 / 实施单位 / 主管部门 — never 项目名称
+    for field in (_UNIT_FIELD, _OWNER_FIELD):
+        for table in report.tables:
+            for row in table.rows:
+                cells = [c or "" for c in row]
+                for i, c in enumerate(cells[:-1]):
+                    if field.search(re.sub(r"\s+", "", c)) and cells[i + 1].strip():
+                        return re.sub(r"\s+", "", cells[i + 1])
     # the signature: a short line ending in an institution word just before the date
     cfg = _cfg()
     for t in reversed(flat[-4:]):
