@@ -88,7 +88,7 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         if m and len(s) - m.end() >= 3 and _whole_word_prefix(s, m.end(), words):
             s = s[m.end():]
         m = cfg["suffix"].search(s)
-        if m and m.start() >= 2 and _whole_word_suffix(s, len(s) - m.start(), words):
+        if m and m.start() >= 3 and _whole_word_suffix(s, len(s) - m.start(), words):
             s = s[: m.start()]
         m = cfg["quals"].search(s)
         if m and m.start() >= 2:
@@ -96,6 +96,8 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         s = s.strip("()（）“”\"'·-—~ ")
         if s == before:
             break
+    if s.count("“") != s.count("”"):  # a quote opened before the clause: “三公”经费
+        s = s.replace("“", "").replace("”", "")
     return s
 
 

@@ -187,3 +187,18 @@ def test_every_check_names_its_figures_and_says_what_it_found() -> None:
         assert c.message and c.status in ("pass", "fail", "unverifiable")
         if c.status == "fail":
             assert c.difference is not None and "相差" in c.message
+
+
+def test_a_breakdown_ends_at_the_semicolon_that_closes_it(tmp_path: Path) -> None:
+    pdf = draw(tmp_path / "semi.pdf", [[
+        "2021年度测试局部门整体支出绩效自评报告",
+        "年末在职人员1,235人，其中行政人员42人，事业人员1,193人；离退休人员560人。",
+        "“三公”经费支出36.14万元，较上年38.19万元下降5.37%，其中：公务接待费5.47万元，",
+        "公务用车运行维护费30.67万元。",
+    ]])
+    cs = extract(pdf).checks
+    assert not [c for c in cs if c.status == "fail"]
+    people = next(c for c in cs if c.rule == "sum" and c.stated == 1235)
+    assert len(people.figures) == 3 and people.status == "pass"
+    assert next(c for c in cs if c.rule == "sum" and c.stated == 36.14).status == "pass"  # not 38.19
+    assert next(c for c in cs if c.rule == "growth").status == "pass"

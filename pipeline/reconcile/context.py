@@ -159,10 +159,28 @@ class Context:
             g.total = self._total(g, inside)
             cls = _class(g.total.fig if isinstance(g.total, Item) else None) or next(
                 (_class(it.fig) for it in inside if _class(it.fig)), None)
-            g.parts = [it.fig for it in inside if _class(it.fig) == cls and cls is not None]
+            parts = [it for it in inside if _class(it.fig) == cls and cls is not None]
+            if isinstance(g.total, Item) and not g.in_paren:
+                parts = self._clause_cut(g.total, parts)
+            g.parts = [it.fig for it in parts]
             if isinstance(g.total, Item):
                 g.total = g.total.fig
         return groups
+
+    def _clause_cut(self, total: Item, parts: list[Item]) -> list[Item]:
+        """A breakdown may end at a ；before its sentence does (…其中行政 42 人，事业 1,193 人；离退休
+        560 人。): the longest run of parts up to a ；that adds up is the breakdown, else the run up to
+        the first ；when it already lists two parts."""
+        cuts = [n for n in range(1, len(parts))
+                if re.search(r"[;；]", self.text[parts[n - 1].end:parts[n].pos])]
+        if not cuts:
+            return parts
+        if self._sums_to(total, parts):
+            return parts
+        for n in reversed(cuts):
+            if n >= 2 and self._sums_to(total, parts[:n]):
+                return parts[:n]
+        return parts[:cuts[0]] if cuts[0] >= 2 else parts
 
     def _open_paren(self, pos: int) -> int | None:
         start = self.sentence_span(self.sentence_of(pos))[0]
