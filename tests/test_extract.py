@@ -233,3 +233,18 @@ def test_library_never_imports_prefect() -> None:
     code = "import sys, pipeline.extract, pipeline.storage, pipeline.audit; print('prefect' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert res.stdout.strip() == "False", res.stderr
+
+
+def test_a_table_continued_on_the_next_page_is_one_table(tmp_path: Path) -> None:
+    from pipeline.synth import render_pdf, selfeval_blocks
+
+    pdf = render_pdf(selfeval_blocks(), tmp_path / "selfeval-gov.pdf", layout="gov")  # runs onto page 2
+    report = extract(pdf)
+    assert report.source.pages == 2
+    continued = [t for t in report.tables if len(t.pages) > 1]
+    assert continued and continued[0].pages == [1, 2]
+    doc = to_contract(report)
+    assert scored(doc["figures"]) == scored(gold("table-seed")["figures"]) if CORPUS.is_dir() else True
+    total = next(f for f in report.figures if f.label == "总分得分")
+    assert total.page == 2 and total.value == 95
+    assert next(c for c in report.checks if c.result == total.id and c.rule == "sum").status == "pass"
