@@ -103,6 +103,7 @@ def _run_files(
     url = absolute_url(db_url)
     store = open_store(url)
     workers = max(1, int(workers))
+    default_pool(workers)  # this process' tasks may use that many extraction workers at once
     run_id = store.start_run(
         {
             "flow": kind,
@@ -147,7 +148,10 @@ def _run_files(
         why = f" ({outcome.reason})" if outcome.status == "failed" else ""
         logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(path), why)
         if after is not None:
-            after(path, outcome)
+            try:
+                after(path, outcome)
+            except OSError as exc:  # e.g. cannot move it: the status stands, the next run sees it again
+                logger.error("%s: %s", path, exc)
 
     seconds = time.perf_counter() - t0
     summary = run_summary(store, run_id)
@@ -236,7 +240,8 @@ def ingest_inbox(
 
     def move(path: str, outcome: FileOutcome) -> None:
         target = file_away(path, outcome, root)
-        logger.info("moved %s to %s/", os.path.basename(path), target.parent.name)
+        if target is not None:
+            logger.info("moved %s to %s/", os.path.basename(path), target.parent.name)
 
     return _run_files(files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_inbox",
                       inputs=str(root), after=move)  # fmt: skip

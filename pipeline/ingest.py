@@ -441,16 +441,18 @@ _pool: ExtractorPool | None = None
 _pool_lock = threading.Lock()
 
 
-def default_pool(workers: int = 1) -> ExtractorPool | InlineExtractor:
-    """The process' shared extractor pool, allowed at least `workers` workers (started on demand).
+def default_pool(workers: int | None = None) -> ExtractorPool | InlineExtractor:
+    """The process' shared extractor pool, allowed at least `workers` workers (default: one per CPU).
 
-    Shared so that a long-lived process (tests, a served flow, a Dask worker) keeps warm workers across
-    batches. A daemonic process (e.g. a Dask worker left at its default) cannot have children: it
-    extracts in-process, without a time limit.
+    Workers start on demand, so the number of callers at a time is what sets how many run. Shared so
+    that a long-lived process (tests, a served flow, a Dask worker) keeps warm workers across batches.
+    A daemonic process (e.g. a Dask worker left at its default) cannot have children: it extracts
+    in-process, without a time limit.
     """
     global _pool
     if mp.current_process().daemon:
         return InlineExtractor()
+    workers = workers or os.cpu_count() or 1
     with _pool_lock:
         if _pool is None or _pool._closed:
             _pool = ExtractorPool(workers)
@@ -655,13 +657,16 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-def file_away(path: str | Path, outcome: FileOutcome, inbox: str | Path) -> Path:
+def file_away(path: str | Path, outcome: FileOutcome, inbox: str | Path) -> Path | None:
     """Move an ingested inbox file to processed/ (ok, duplicate) or failed/ (with `<name>.reason.txt`).
 
     Never overwrites: a name already taken there gets a number (report.2.pdf). Call it after the status
-    is recorded, so that a crash in between only means the file is looked at again next time.
+    is recorded, so that a crash in between only means the file is looked at again next time. Returns
+    where the file went, or None when it was gone already.
     """
     path = Path(path)
+    if not path.exists():
+        return None  # filed away already (by a run that overlapped this one)
     folder = Path(inbox) / (FAILED if outcome.status == "failed" else PROCESSED)
     folder.mkdir(parents=True, exist_ok=True)
     target = _free_name(folder, path.name)

@@ -147,6 +147,17 @@ def _statuses(store: Store, run_id: int) -> dict[str, tuple[str, str | None]]:
 # -- in-process flows --------------------------------------------------------------------------------
 
 
+def test_the_cli_module_stays_light() -> None:
+    # `pipeline --help` and `pipeline extract` import flows.cli: no Prefect, no pandas for them.
+    code = "import sys, flows.cli; print(sorted(m for m in ('prefect', 'pandas', 'sqlalchemy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    import flows.cli
+    import pipeline.ingest
+
+    assert flows.cli.DEFAULT_TIMEOUT == pipeline.ingest.DEFAULT_TIMEOUT
+
+
 def test_batch_records_every_file_and_makes_artifacts(harness: None, tmp_path: Path) -> None:
     from prefect import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId

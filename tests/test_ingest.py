@@ -187,3 +187,5 @@ def test_inbox_files_and_filing_away(tmp_path: Path) -> None:
     assert moved == inbox / "failed" / "bad.pdf"
     assert (inbox / "failed" / "bad.pdf.reason.txt").read_text(encoding="utf-8").startswith("not a PDF")
     assert inbox_files(inbox) == []
+    # moved meanwhile by an overlapping run: nothing to do, nothing raised
+    assert file_away(inbox / "bad.pdf", failed, inbox) is None
