@@ -39,6 +39,7 @@ from pipeline.ingest import (
     is_transient,
     open_store,
     record_lost,
+    recorded_outcome,
     run_summary,
 )
 
@@ -71,10 +72,13 @@ def _document_task_name() -> str:
     retry_condition_fn=_retry_if_transient,
     cache_policy=NO_CACHE,  # a re-run must look at the file again; the store knows what is stored
 )
-def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> dict[str, Any]:
-    """One document: extract → reconcile → store, in an extraction worker with a time limit."""
-    outcome = ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
-    return outcome.as_dict()
+def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> None:
+    """One document: extract → reconcile → store, in an extraction worker with a time limit.
+
+    Returns nothing: the outcome is the file's row in the store. (Prefect keeps, for the whole flow
+    run, a copy of the state of every object a task returns: a big batch would grow by it.)
+    """
+    ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
 
 
 def _safe_url(url: str) -> str:
@@ -134,7 +138,10 @@ def _run_files(
         path = in_flight.pop(fut)
         submit_next()
         try:
-            outcome = FileOutcome(**fut.result())
+            fut.result()
+            outcome = recorded_outcome(store, run_id, path)
+            if outcome is None:
+                raise RuntimeError("the task ended without recording a status")
         except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
             logger.error("%s: %s: %s", path, type(exc).__name__, exc)
             try:

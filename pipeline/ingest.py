@@ -552,6 +552,20 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
     }
 
 
+def recorded_outcome(store: Store, run_id: int, path: str) -> FileOutcome | None:
+    """The status `path` got in run `run_id` (its last row), as a FileOutcome; None if it has none."""
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(ingest_files.c.status, ingest_files.c.sha256, ingest_files.c.reason, ingest_files.c.document_id)
+            .where(ingest_files.c.run_id == run_id, ingest_files.c.path == path)
+            .order_by(ingest_files.c.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return FileOutcome(path, row.status, sha256=row.sha256, reason=row.reason, document_id=row.document_id)
+
+
 def failing_checks(store: Store, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
     """Failing checks of the documents this run stored or found stored: unit, year, file, message."""
     docs = sa.select(ingest_files.c.document_id).where(
