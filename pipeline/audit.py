@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.vocabulary import vocab
+
 __all__ = ["write_audit", "error_doc", "findings", "HIGHLIGHT_FILL", "HIGHLIGHT_STROKE"]
 
 # Highlight of an involved figure: translucent yellow over the text, an orange frame around it.
@@ -37,16 +39,10 @@ HIGHLIGHT_STROKE = (230, 90, 0)
 STATED_STROKE = (200, 0, 40)  # the figure that states the result, framed apart from its operands
 RESOLUTION = 110
 
-STATUS_ZH = {"pass": "通过", "fail": "未通过", "unverifiable": "无法核验"}
-RULE_ZH = {
-    "sum": "求和",
-    "difference": "差额",
-    "ratio": "比率",
-    "growth": "增长率",
-    "ratio_sum": "合计比率",
-    "repeat": "前后一致",
-}
-KIND_ZH = {"amount": "金额", "percent": "百分比", "count": "数量", "score": "分值"}
+# names shown to people live with the other vocabularies (data/vocabulary.toml)
+STATUS_ZH = vocab()["display"]["check_status"]
+RULE_ZH = vocab()["display"]["rules"]
+KIND_ZH = vocab()["display"]["kinds"]
 FINDING_COLUMNS = ["单位", "年度", "文件", "规则", "状态", "说明", "报告值", "计算值", "差额", "页码", "涉及数据"]
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")

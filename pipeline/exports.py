@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.storage import Store
+from pipeline.vocabulary import vocab
 
 FORMATS = ("xlsx", "csv", "parquet", "json")
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
@@ -35,16 +36,10 @@ NUMBER_FORMATS = {INT: "#,##0", FLOAT: "#,##0.00", DATE: "yyyy-mm-dd", TIME: "yy
 # Years, pages and ids read wrong with thousands separators (2,021).
 PLAIN_INT = "0"
 
-KIND_ZH = {"amount": "金额", "percent": "百分比", "count": "数量", "score": "分值"}
-RULE_ZH = {
-    "sum": "求和",
-    "difference": "差额",
-    "ratio": "比率",
-    "growth": "增长率",
-    "ratio_sum": "合计比率",
-    "repeat": "前后一致",
-}
-CHECK_STATUS_ZH = {"pass": "通过", "fail": "未通过", "unverifiable": "无法核验"}
+# names shown to people live with the other vocabularies (data/vocabulary.toml)
+KIND_ZH = vocab()["display"]["kinds"]
+RULE_ZH = vocab()["display"]["rules"]
+CHECK_STATUS_ZH = vocab()["display"]["check_status"]
 DOC_STATUS_ZH = {"ok": "成功", "failed": "失败", "duplicate": "重复"}
 
 

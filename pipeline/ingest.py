@@ -32,13 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 from . import EXTRACTOR_VERSION
 from .errors import ReportError
 from .pdfread import sha256_of
-from .storage import Store, checks, documents, ingest_files, resolve_url
+from .storage import Store, absolute_url
+from .storage import is_transient as storage_is_transient
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +80,7 @@ def is_transient(exc: BaseException) -> bool:
 
     Never true for a bad file: those do not raise out of `ingest_file` at all.
     """
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError)
+    return storage_is_transient(exc)
 
 
 # -- finding the files ---------------------------------------------------------------------------------
@@ -118,20 +114,6 @@ def discover(inputs: str | Path | Iterable[str | Path]) -> Iterator[str]:
 
 _stores: dict[tuple[int, str], Store] = {}
 _stores_lock = threading.Lock()
-
-
-def absolute_url(url: str | None = None) -> str:
-    """`url` (or the default store) with a relative SQLite file made absolute.
-
-    Workers elsewhere (Dask, work pools) may start in another folder; an absolute URL means the same
-    database wherever it is opened.
-    """
-    resolved = resolve_url(url)
-    u = make_url(resolved)
-    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
-        if not u.database.startswith("file:") and not os.path.isabs(u.database):
-            return u.set(database=os.path.abspath(u.database)).render_as_string(hide_password=False)
-    return resolved
 
 
 def open_store(url: str | None = None) -> Store:
@@ -465,11 +447,6 @@ def default_pool(workers: int | None = None) -> ExtractorPool | InlineExtractor:
 # -- one file ------------------------------------------------------------------------------------------
 
 
-def _document_id(store: Store, sha: str) -> int | None:
-    with store.engine.connect() as conn:
-        return conn.execute(sa.select(documents.c.id).where(documents.c.sha256 == sha)).scalar()
-
-
 def ingest_file(
     path: str | Path,
     store: Store,
@@ -501,7 +478,7 @@ def ingest_file(
 
     if store.seen(sha, extractor_version):
         reason = "already stored by this extractor version"
-        doc_id = _document_id(store, sha)
+        doc_id = store.document_id(sha)
         store.record_file(run_id, path, sha, "duplicate", reason, doc_id)
         return done("duplicate", sha256=sha, reason=reason, document_id=doc_id, outcome="duplicate")
 
@@ -537,14 +514,7 @@ def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | No
 
 def run_summary(store: Store, run_id: int) -> dict[str, Any]:
     """Files per status of one ingest run, read back from the store."""
-    with store.engine.connect() as conn:
-        per_status = dict(
-            conn.execute(
-                sa.select(ingest_files.c.status, sa.func.count())
-                .where(ingest_files.c.run_id == run_id)
-                .group_by(ingest_files.c.status)
-            ).all()
-        )
+    per_status = store.files_per_status(run_id)
     return {
         "run_id": run_id,
         "files": sum(per_status.values()),
@@ -554,35 +524,13 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
 
 def recorded_outcome(store: Store, run_id: int, path: str) -> FileOutcome | None:
     """The status `path` got in run `run_id` (its last row), as a FileOutcome; None if it has none."""
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(ingest_files.c.status, ingest_files.c.sha256, ingest_files.c.reason, ingest_files.c.document_id)
-            .where(ingest_files.c.run_id == run_id, ingest_files.c.path == path)
-            .order_by(ingest_files.c.id.desc())
-            .limit(1)
-        ).first()
-    if row is None:
-        return None
-    return FileOutcome(path, row.status, sha256=row.sha256, reason=row.reason, document_id=row.document_id)
+    row = store.file_status(run_id, path)
+    return FileOutcome(path, **row) if row is not None else None
 
 
 def failing_checks(store: Store, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
     """Failing checks of the documents this run stored or found stored: unit, year, file, message."""
-    docs = sa.select(ingest_files.c.document_id).where(
-        ingest_files.c.run_id == run_id, ingest_files.c.status.in_(("ok", "duplicate"))
-    )
-    stmt = (
-        sa.select(documents.c.unit, documents.c.year, documents.c.path, checks.c.rule, checks.c.message)
-        .join(documents, checks.c.document_id == documents.c.id)
-        .where(checks.c.status == "fail", checks.c.document_id.in_(docs))
-        .order_by(documents.c.unit, documents.c.year, documents.c.id, checks.c.ord)
-        .limit(limit)
-    )
-    with store.engine.connect() as conn:
-        return [
-            {"unit": u, "year": y, "file": os.path.basename(p or ""), "rule": r, "message": m}
-            for u, y, p, r, m in conn.execute(stmt)
-        ]
+    return store.run_failing_checks(run_id, limit)
 
 
 def ingest_paths(

@@ -260,6 +260,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def absolute_url(url: str | None = None) -> str:
+    """`url` (or the default store) with a relative SQLite file made absolute.
+
+    Workers elsewhere (Dask, work pools) may start in another folder; an absolute URL means the same
+    database wherever it is opened.
+    """
+    resolved = resolve_url(url)
+    u = make_url(resolved)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        if not u.database.startswith("file:") and not os.path.isabs(u.database):
+            return u.set(database=os.path.abspath(u.database)).render_as_string(hide_password=False)
+    return resolved
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for database errors that may go away on their own (locked, connection lost, pool exhausted)."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError)
+
+
 def resolve_url(url: str | None = None) -> str:
     """The database URL to use: `url`, else env `PIPELINE_DB_URL`, else `sqlite:///outputs/reports.db`.
 
@@ -471,13 +492,7 @@ class Store:
         run row tells what happened even if the caller counted differently.
         """
         with self._writer.begin() as conn:
-            per_status = dict(
-                conn.execute(
-                    sa.select(ingest_files.c.status, sa.func.count())
-                    .where(ingest_files.c.run_id == run_id)
-                    .group_by(ingest_files.c.status)
-                ).all()
-            )
+            per_status = self._files_per_status(conn, run_id)
             result = conn.execute(
                 ingest_runs.update()
                 .where(ingest_runs.c.id == run_id)
@@ -485,6 +500,54 @@ class Store:
             )
             if result.rowcount != 1:
                 raise KeyError(f"no ingest run {run_id}")
+
+    @staticmethod
+    def _files_per_status(conn: Connection, run_id: int) -> dict[str, int]:
+        return dict(conn.execute(
+            sa.select(ingest_files.c.status, sa.func.count())
+            .where(ingest_files.c.run_id == run_id)
+            .group_by(ingest_files.c.status)
+        ).all())
+
+    def files_per_status(self, run_id: int) -> dict[str, int]:
+        """How many files of ingest run `run_id` ended with each status."""
+        with self.engine.connect() as conn:
+            return self._files_per_status(conn, run_id)
+
+    def file_status(self, run_id: int, path: str) -> dict[str, Any] | None:
+        """The last status `path` got in run `run_id`: status, sha256, reason, document_id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(ingest_files.c.status, ingest_files.c.sha256, ingest_files.c.reason,
+                          ingest_files.c.document_id)
+                .where(ingest_files.c.run_id == run_id, ingest_files.c.path == path)
+                .order_by(ingest_files.c.id.desc())
+                .limit(1)
+            ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def document_id(self, sha256: str) -> int | None:
+        """The id of the document stored for these bytes, if any."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(documents.c.id).where(documents.c.sha256 == sha256)).scalar()
+
+    def run_failing_checks(self, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """Failing checks of the documents run `run_id` stored or found stored: unit, year, file, rule, message."""
+        docs = sa.select(ingest_files.c.document_id).where(
+            ingest_files.c.run_id == run_id, ingest_files.c.status.in_(("ok", "duplicate"))
+        )
+        stmt = (
+            sa.select(documents.c.unit, documents.c.year, documents.c.path, checks.c.rule, checks.c.message)
+            .join(documents, checks.c.document_id == documents.c.id)
+            .where(checks.c.status == "fail", checks.c.document_id.in_(docs))
+            .order_by(documents.c.unit, documents.c.year, documents.c.id, checks.c.ord)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                {"unit": u, "year": y, "file": os.path.basename(p or ""), "rule": r, "message": m}
+                for u, y, p, r, m in conn.execute(stmt)
+            ]
 
     def record_file(
         self,
