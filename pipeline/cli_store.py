@@ -15,7 +15,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +56,9 @@ def _common_query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
 
+T = TypeVar("T")
+
+
 def _open(db: str | None) -> Store:
     from pipeline.storage import Store
 
@@ -63,19 +66,26 @@ def _open(db: str | None) -> Store:
     return Store(db, create=False)
 
 
-def run_export(args: argparse.Namespace) -> int:
-    """`pipeline export`: write the store to `args.out` as `args.format`; prints each file written."""
-    from pipeline.exports import export
-
+def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | int:
+    """Run `action` on the store; on failure print one line (no traceback) and return the exit code."""
     try:
-        with _open(args.db) as store:
-            paths = export(store, args.format, args.out)
+        with _open(db) as store:
+            return action(store)
     except FileNotFoundError as exc:
         print(f"error: {exc}; pass --db or set PIPELINE_DB_URL", file=sys.stderr)
         return 2
     except Exception as exc:  # a user sees one line, not a traceback
-        print(f"error: export failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """`pipeline export`: write the store to `args.out` as `args.format`; prints each file written."""
+    from pipeline.exports import export
+
+    paths = _with_store(args.db, lambda store: export(store, args.format, args.out), "export")
+    if isinstance(paths, int):
+        return paths
     for path in paths:
         print(path)
     if not paths:
@@ -104,15 +114,9 @@ def run_label(args: argparse.Namespace) -> int:
 
 
 def _run_query(args: argparse.Namespace, query: Callable[[Store], pd.DataFrame], *, empty: str) -> int:
-    try:
-        with _open(args.db) as store:
-            df = query(store)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}; pass --db or set PIPELINE_DB_URL", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a user sees one line, not a traceback
-        print(f"error: query failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    df = _with_store(args.db, query, "query")
+    if isinstance(df, int):
+        return df
     if args.csv:
         df.to_csv(sys.stdout, index=False)
     elif df.empty:
