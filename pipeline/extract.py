@@ -26,7 +26,7 @@ def add_table_figures(report: Report) -> Report:
             continue
         table = next(t for t in report.tables if t.id == p.table)
         table.title = _table_title(report, p.index)
-        for f in table_figures(report, table, title_unit_before(report.paragraphs, p.index)):
+        for f in table_figures(table, title_unit_before(report.paragraphs, p.index)):
             f.paragraph, f.section = p.index, p.section
             report.figures.append(f)
     return report

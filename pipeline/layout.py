@@ -12,6 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 
 from .model import Glyph, Line, Page, Paragraph, Report
+from .outline import markers
 from .text import normalise
 from .vocabulary import vocab
 
@@ -119,16 +120,10 @@ def _high(values: list[float]) -> float:
     return max(values)
 
 
-class _Marker:
-    """A heading marker at the start of a line, by the outline's own patterns (data/vocabulary.toml)."""
-
-    @staticmethod
-    def match(text: str) -> bool:
-        stripped = text.lstrip()
-        return any(re.match(m["pattern"], stripped) for m in vocab()["outline"]["markers"])
-
-
-_MARKER = _Marker()
+def _starts_with_marker(text: str) -> bool:
+    """Does the line open with a heading marker (the outline's own patterns)?"""
+    stripped = text.lstrip()
+    return any(p.match(stripped) for _, p in markers())
 
 
 def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
@@ -146,7 +141,7 @@ def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
     prev_full = prev.x1 >= p_right - 2.2 * size
     # a long number or Latin word is wrapped whole, leaving the line before it short
     if (not prev_full and prev.text.rstrip()[-1:] not in _SENTENCE_END and re.match(r"[-+\dA-Za-z]", ln.text)
-            and not _MARKER.match(normalise(prev.text)) and not _MARKER.match(normalise(ln.text))
+            and not _starts_with_marker(normalise(prev.text)) and not _starts_with_marker(normalise(ln.text))
             and prev.x1 - left >= 0.6 * (p_right - left)):
         first_token = re.match(r"[-+\w.,%]+", ln.text)
         width = (first_token.end() if first_token else 1) * size * 0.6
@@ -155,7 +150,7 @@ def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
     indented = ln.x0 > left + 1.2 * size
     if not prev_full or indented:
         return False
-    if _MARKER.match(normalise(ln.text)) and prev.text.rstrip()[-1:] in _SENTENCE_END:
+    if _starts_with_marker(normalise(ln.text)) and prev.text.rstrip()[-1:] in _SENTENCE_END:
         return False
     return True
 

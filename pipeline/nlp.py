@@ -37,7 +37,6 @@ if not Span.has_extension("label"):
 @Language.component("figure_finder")
 def figure_finder(doc: Doc) -> Doc:
     ctx = doc._.context or {}
-    start = ctx.get("body_start", 0)
     found = find_figures(doc.text, 0)
     unit = ctx.get("declared_unit")
     if unit:
@@ -52,8 +51,6 @@ def figure_finder(doc: Doc) -> Doc:
         span._.found = f
         spans.append(span)
     doc.spans["figures"] = spans
-    ctx["label_from"] = start
-    doc._.context = ctx
     return doc
 
 
@@ -62,7 +59,7 @@ def figure_labeler(doc: Doc) -> Doc:
     spans = list(doc.spans.get("figures", []))
     found: list[Found] = [s._.found for s in spans]
     ctx = doc._.context or {}
-    labels = label_figures(doc.text, found, ctx.get("label_from", 0), words=_words)
+    labels = label_figures(doc.text, found, ctx.get("body_start", 0), words=_words)
     for span, label in zip(spans, labels):
         span._.label = label
     return doc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .model import Paragraph, Report, Section
 from .text import parse_cn_number
@@ -30,7 +31,9 @@ class _Candidate:
     eligible: bool  # a title short enough to be a heading
 
 
-def _markers() -> list[tuple[str, re.Pattern[str]]]:
+@cache
+def markers() -> list[tuple[str, re.Pattern[str]]]:
+    """Heading marker kinds and their patterns, in their usual order of depth."""
     return [(m["kind"], re.compile(m["pattern"])) for m in vocab()["outline"]["markers"]]
 
 
@@ -49,7 +52,7 @@ def _candidate(p: Paragraph) -> _Candidate | None:
     text = p.norm.lstrip()
     lead = len(p.norm) - len(text)
     cfg = vocab()["outline"]
-    for kind, pattern in _markers():
+    for kind, pattern in markers():
         m = pattern.match(text)
         if not m:
             continue
@@ -73,7 +76,7 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
     """Sibling runs: consecutive same-kind markers counting up 1, 2, 3 … without a higher marker between."""
     runs: list[list[_Candidate]] = []
     open_runs: dict[str, list[_Candidate]] = {}
-    kinds = [k for k, _ in _markers()]
+    kinds = [k for k, _ in markers()]
     for c in cands:
         run = open_runs.get(c.kind)
         if run is not None and c.value == run[-1].value + 1:
@@ -97,7 +100,7 @@ def build_outline(report: Report) -> Report:
             continue
         headings.extend(c for c in run if c.eligible and not c.list_like)
     headings.sort(key=lambda c: c.paragraph.index)
-    order = [k for k, _ in _markers()]
+    order = [k for k, _ in markers()]
     used = sorted({c.kind for c in headings}, key=order.index)
     depth = {k: i + 1 for i, k in enumerate(used)}
     sections: list[Section] = []

@@ -8,7 +8,6 @@ label from the row header and the column header (基本支出 + 全年执行数)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 
 from .figures import Found, declared_unit, find_figures, yuan
@@ -36,7 +35,7 @@ def _cell(text: str | None) -> str:
 
 def merge_continued(report: Report) -> Report:
     """Join a table that runs on at the top of the next page with the same columns to its first part."""
-    order = [p for p in report.paragraphs]
+    order = list(report.paragraphs)
     merged: set[str] = set()
     for i, p in enumerate(order):
         if p.table is None or i == 0:
@@ -72,12 +71,8 @@ def _cells(row: list[str | None]) -> list[str]:
     return [_cell(c) for c in row]
 
 
-@dataclass
-class _Header:
-    names: list[str] = field(default_factory=list)
 
-
-def table_figures(report: Report, table: Table, title_unit: str | None = None) -> list[Figure]:
+def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
     """Figures of one table in reading order (row by row), with labels from its headers."""
     rows = [_cells(r) for r in table.rows]
     table.rows = [[_cell(c) if c is not None else None for c in r] for r in table.rows]

@@ -7,7 +7,7 @@ import re
 from ..context import Context, Relation, cfg
 
 
-def _first(ctx: Context, pattern: str, items, exclude=()) -> object | None:
+def _first(pattern: str, items, exclude=()) -> object | None:
     rx = re.compile(pattern)
     return next((it.fig for it in items if it.fig.id not in exclude and rx.search(it.fig.label or "")), None)
 
@@ -23,9 +23,9 @@ def find(ctx: Context) -> list[Relation]:
             # the terms stand in the same paragraph, before the result
             near = [p for p in ctx.items if p.fig.paragraph == f.paragraph and p.pos < it.pos
                     and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids]
-            plus = [_first(ctx, rx, near, (f.id,)) for rx in rule.get("plus", [])]
-            minus = [_first(ctx, rx, near, (f.id,)) for rx in rule.get("minus", [])]
-            adjust = [_first(ctx, rx, near, (f.id,)) for rx in rule.get("adjust", [])]
+            plus = [_first(rx, near, (f.id,)) for rx in rule.get("plus", [])]
+            minus = [_first(rx, near, (f.id,)) for rx in rule.get("minus", [])]
+            adjust = [_first(rx, near, (f.id,)) for rx in rule.get("adjust", [])]
             if any(x is None for x in plus + minus + adjust):
                 continue
             start = min(ctx.item_of[x.id].pos for x in plus + minus + adjust)

@@ -54,7 +54,7 @@ def find(ctx: Context) -> list[Relation]:
         if pair and holds(ctx, pair):
             out.append(pair)
             continue
-        found = (_search(ctx, f, it, amounts, is_actual, is_budget, ev)
+        found = (_search(ctx, f, amounts, is_actual, is_budget, ev)
                  or _whole(ctx, f, amounts, is_actual, is_budget, ev)
                  or _itemised(ctx, f, it, amounts, is_actual, is_budget, ev))
         if found:
@@ -126,7 +126,7 @@ def _measure(label: str | None) -> str | None:
     return label[len(subject):] if label and subject and subject != label else None
 
 
-def _search(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
+def _search(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
     section = [a.fig for a in amounts if a.fig.section == f.section]
     actuals = [x for x in section if is_actual(x)][:8]
     budgets = [a.fig for a in amounts if is_budget(a.fig)]

@@ -28,7 +28,7 @@ def find(ctx: Context) -> list[Relation]:
             out += _rate(cells)
             out += _cap(cells)
         out += _column_totals(table, rows, total_rx)
-        out += _score_totals(rows, total_rx)
+        out += _score_totals(rows)
     return out
 
 
@@ -88,7 +88,7 @@ def _column_totals(table, rows, total_rx) -> list[Relation]:
     return out
 
 
-def _score_totals(rows, total_rx) -> list[Relation]:
+def _score_totals(rows) -> list[Relation]:
     out = []
     for r, cells in rows.items():
         label = cells[0].row_label or ""
