@@ -92,7 +92,7 @@ def _score_totals(rows) -> list[Relation]:
     out = []
     for r, cells in rows.items():
         label = cells[0].row_label or ""
-        if not re.search("总分|合计|总计", label):
+        if not re.search("|".join(vocab()["tables"]["score_total_rows"]), label):
             continue
         for f in cells:
             if f.kind != "score":
