@@ -131,6 +131,8 @@ class Check:
     result: str | None = None  # id of the stated result figure
     difference: float | None = None
     evidence: str | None = None  # the words the relation was read from
+    detector: str | None = None  # the reconciliation detector that read the relation
+    reading: str | None = None  # how the figures' roles were read (Δ ÷ (本年 − Δ), 其中 parts of the total …)
 
 
 @dataclass

@@ -41,7 +41,8 @@ def to_contract(report: Report) -> dict[str, Any]:
         "checks": [
             {"id": c.id, "rule": c.rule, "status": c.status, "figures": c.figures, "expected": _num(c.expected),
              "stated": _num(c.stated), "message": c.message, "result": c.result,
-             "difference": _num(c.difference), "evidence": c.evidence}
+             "difference": _num(c.difference), "evidence": c.evidence, "detector": c.detector,
+             "reading": c.reading}
             for c in report.checks
         ],
         "tables": [

@@ -1,51 +1,121 @@
 """Stage: reconcile the arithmetic a report states, and find every slip.
 
-Rules (pipeline.reconcile.rules, one kind per module) discover the relations the wording and the
-tables state; `verify` judges each within the rounding of the printed figures; every relation
-becomes a `Check` with the ids of all figures involved and a message a reviewer can act on.
+Detectors (pipeline.reconcile.rules, registered with `claims.detector`) read the statements of the
+report into claims, each with the readings its words allow; every reading is verified within the
+rounding of the printed figures (`arith`, exact rationals); `resolve` turns the judged claims into
+`Check`s: a pass where a reading holds, a fail only where the wording pins a reading and none holds,
+unverifiable where the words state a relation the report gives no firm base for.
 """
 
 from __future__ import annotations
 
 from ..model import Check, Report
-from .context import Context, Relation
-from .rules import RULES
-from .verify import evaluate, message
+from .claims import DETECTORS, Claim, Relation
+from .context import Context
+from .rules import load as _load_rules
+from .verify import Verdict, evaluate, message, unverifiable_message
 
-__all__ = ["reconcile", "Relation", "Context"]
+__all__ = ["reconcile", "Relation", "Claim", "Context", "judge"]
+
+# readings of one statement about a figure: a sum and a difference both say what a total is made of; a
+# ratio, a growth and a change rate all say what a percentage is of
+_FAMILY = {"ratio_sum": "ratio", "change_rate": "ratio", "growth": "ratio", "difference": "sum"}
 
 
-def _key(rel: Relation) -> tuple:
-    kind = rel.kind or rel.rule
-    ids = frozenset(f.id for f in rel.operands + rel.numerator + rel.denominator)
-    return (kind if kind != "ratio_sum" else "ratio", rel.result.id, ids)
+def _family(rel: Relation) -> str:
+    return _FAMILY.get(rel.arithmetic, rel.arithmetic)
+
+
+def _usable(rel: Relation) -> bool:
+    members = rel.members
+    if any(m is None for m in members) or rel.result in members:
+        return False
+    return bool(members) or rel.arithmetic == "count"
+
+
+def judge(ctx: Context, claim: Claim) -> list[tuple[Relation, Verdict]]:
+    """The outcome of one claim: the readings that hold, else the pinned reading's failure, else the
+    statement as unverifiable; nothing for an arithmetic guess that does not hold."""
+    readings = [r for r in claim.readings if _usable(r)]
+    holding = []
+    for r in readings:
+        v = evaluate(ctx, r)
+        if v.status == "pass":
+            holding.append((r, v))
+            if not claim.all_that_hold:
+                break
+    if holding:
+        firm = [h for h in holding if not h[0].fallback]
+        return (firm or holding)[:2]
+    if claim.pinned and readings:
+        v = evaluate(ctx, readings[0])
+        if v.status == "fail":
+            return [(readings[0], v)]
+    if claim.stated:
+        rel = readings[0] if readings else (claim.readings[0] if claim.readings else Relation("ratio", claim.result))
+        return [(rel, Verdict("unverifiable", None, claim.result.value, None))]
+    return []
 
 
 def reconcile(report: Report) -> Report:
+    _load_rules()
     ctx = Context(report)
-    seen: set[tuple] = set()
-    checks: list[Check] = []
-    for rule in RULES:
-        for rel in rule.find(ctx):
-            members = rel.operands + rel.numerator + rel.denominator
-            if any(m is None for m in members) or rel.result in members:
-                continue
-            key = _key(rel)
-            if key in seen:
-                continue
-            v = evaluate(ctx, rel)
-            if not rel.strict and v.status != "pass":
-                continue  # a guessed reading that does not add up says nothing about the report
-            seen.add(key)
-            ctx.stated.setdefault(rel.result.id, []).append(rel)
-            if v.status == "pass":
-                ctx.claimed.add(rel.result.id)
-                ctx.passed.setdefault(rel.result.id, []).append(rel)
-            checks.append(Check(
-                id=f"c{len(checks) + 1}", rule=rel.rule, status=v.status,
-                figures=[rel.result.id] + [m.id for m in members], expected=v.expected, stated=v.stated,
-                message=message(ctx, rel, v), result=rel.result.id, difference=v.difference,
-                evidence=rel.evidence or None,
-            ))
-    report.checks = checks
+    outcomes: list[tuple[Claim, Relation, Verdict]] = []
+    for d in DETECTORS:
+        for claim in d.find(ctx):
+            for rel, v in judge(ctx, claim):
+                outcomes.append((claim, rel, v))
+    report.checks = _checks(ctx, resolve(outcomes))
     return report
+
+
+def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim, Relation, Verdict]]:
+    """One statement, one finding: where some reading of a figure holds, the readings of it that do
+    not are dropped (unless a pinned slip is contradicted only by arithmetic found without words); a
+    figure gets one failure at most, and an unverifiable note only when nothing else was said of it."""
+    by_result: dict[tuple[str, str], list[tuple[Claim, Relation, Verdict]]] = {}
+    for o in outcomes:
+        by_result.setdefault((o[1].result.id, _family(o[1])), []).append(o)
+    # what stated relations already say: the same parts found again by arithmetic add nothing
+    stated_parts = {frozenset(m.id for m in o[1].members) for o in outcomes if o[0].stated and o[2].status == "pass"}
+    keep: set[int] = set()
+    for group in by_result.values():
+        passes = [o for o in group if o[2].status == "pass"
+                  and (o[0].stated or frozenset(m.id for m in o[1].members) not in stated_parts)]
+        fails = [o for o in group if o[2].status == "fail"]
+        stated_pass = any(o[0].stated for o in passes)
+        keep.update(id(o) for o in passes)
+        if fails and not stated_pass:
+            keep.add(id(fails[0]))
+        if not passes and not fails:
+            keep.update(id(o) for o in group if o[2].status == "unverifiable")
+    seen: set[tuple] = set()
+    out = []
+    for o in outcomes:
+        if id(o) not in keep:
+            continue
+        rel = o[1]
+        key = (_family(rel), rel.result.id, frozenset(m.id for m in rel.members), o[2].status)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(o)
+    return out
+
+
+def _checks(ctx: Context, outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[Check]:
+    checks: list[Check] = []
+    for claim, rel, v in outcomes:
+        if v.status == "unverifiable":
+            text = unverifiable_message(ctx, claim)
+            members = [] if not any(_usable(r) for r in claim.readings) else rel.members
+        else:
+            text = message(ctx, rel, v)
+            members = rel.members
+        checks.append(Check(
+            id=f"c{len(checks) + 1}", rule=rel.rule, status=v.status,
+            figures=[rel.result.id] + [m.id for m in members if m is not None], expected=v.expected,
+            stated=v.stated, message=text, result=rel.result.id, difference=v.difference,
+            evidence=rel.evidence or claim.evidence or None, detector=claim.detector, reading=rel.reading or None,
+        ))
+    return checks

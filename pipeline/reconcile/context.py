@@ -1,23 +1,58 @@
-"""What the reconciliation rules read: the report's prose as one stream with sentences, and the
-breakdowns (其中 / 包括 …) it states, parsed once and shared by the rules."""
+"""What the reconciliation detectors read: the report's prose as one stream cut into sentences and
+clauses, each prose figure placed in it with the role its words give it, and the breakdowns (其中 /
+包括 …) the text states. Everything here is computed once, before any detector runs, and never changed
+by one: detectors share facts, not state.
+"""
 
 from __future__ import annotations
 
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from ..model import Figure, Report
-from ..vocabulary import alternation, vocab
+from ..vocabulary import DATA, alternation
 from .arith import Interval, finest_decimals, interval
 
 _SENTENCE_END = re.compile(r"[。！？!?]")
+# a clause ends at a comma, semicolon or colon; an ASCII comma between digits is a thousands separator
+_CLAUSE_END = re.compile(r"[，;；:：、]|,(?!\d{3}(?!\d))")
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年")
 
 
 @cache
 def cfg() -> dict:
-    return vocab()["reconcile"]
+    import tomllib
+
+    with open(DATA / "reconcile.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+@cache
+def rx(key: str) -> re.Pattern[str]:
+    """The vocabulary entry `key` as one regex (longest word first)."""
+    return re.compile(alternation(cfg()[key]))
+
+
+@dataclass
+class Role:
+    """What the words around a figure make it: a change against something, last year's figure, a budget,
+    an actual, an adjustment (+1 追加 / −1 调减), and the year its clause names."""
+
+    change: bool = False
+    prior: bool = False
+    budget: bool = False  # named a budget outright (预算 / 计划 / 年初 …)
+    actual: bool = False  # named an actual outright (实际 / 执行 / 决算 …)
+    budget_cue: bool = False  # only suggested: 下达 / 资金总额 / 项目资金 …
+    actual_cue: bool = False  # 拨付 / 到位 / 支出 …
+    adjust: int = 0
+    year: int | None = None
+
+    @property
+    def level(self) -> bool:
+        """A plain stated amount: neither a change nor an adjustment."""
+        return not self.change and not self.adjust
 
 
 @dataclass
@@ -28,34 +63,39 @@ class Item:
     pos: int
     end: int
     sentence: int
+    clause: int
+    n: int  # its index in reading order among prose figures
+    role: Role = field(default_factory=Role)
 
 
 @dataclass
 class Group:
-    """A stated breakdown: `total` and the `parts` listed after 其中/包括."""
+    """A stated breakdown: the candidate totals (nearest first) and the parts listed after 其中/包括."""
 
     marker: str
     pos: int  # where the marker stands in the stream
     scope_end: int
     in_paren: bool
-    total: Figure | None = None
+    totals: list[Figure] = field(default_factory=list)
     parts: list[Figure] = field(default_factory=list)
+    cuts: list[int] = field(default_factory=list)  # part counts at which a ；ends a shorter reading
+    adjacent: bool = False  # the nearest total stands right before the marker: the wording pins it
+    partial: bool = False  # 主要包括 / …等: only some parts are named
+
+    @property
+    def total(self) -> Figure | None:
+        return self.totals[0] if self.totals else None
 
 
-@dataclass
-class Relation:
-    """An arithmetic relation the report states, before it is verified."""
-
-    rule: str  # sum, difference, ratio, ratio_sum, growth, count, repeat, score_cap, …
-    result: Figure
-    operands: list[Figure] = field(default_factory=list)
-    numerator: list[Figure] = field(default_factory=list)
-    denominator: list[Figure] = field(default_factory=list)
-    evidence: str = ""
-    kind: str | None = None  # the arithmetic when it differs from the rule's name
-    direction: int = 1  # growth stated as 下降: the rate is the negative of the arithmetic
-    strict: bool = True  # False: report only when it holds (a guess at what the words mean)
-    count: int | None = None  # for count relations: how many items are listed
+def figure_class(f: Figure | None) -> str | None:
+    """Figures that can add up together: money with money, head counts with head counts."""
+    if f is None:
+        return None
+    if f.kind == "amount":
+        return "amount"
+    if f.kind == "count" and f.unit in ("人", "名"):
+        return "head"
+    return None
 
 
 class Context:
@@ -65,22 +105,27 @@ class Context:
         parts: list[str] = []
         offset = 0
         breaks: list[int] = []
-        self.items: list[Item] = []
+        clause_breaks: list[int] = []
         self.paragraph_start: dict[int, int] = {}
+        self.paragraph_of_pos: list[tuple[int, int]] = []  # (start offset, paragraph index)
         by_paragraph: dict[int, list[Figure]] = {}
         for f in report.figures:
             if f.table is None:
                 by_paragraph.setdefault(f.paragraph, []).append(f)
+        placed: list[tuple[Figure, int, int]] = []
         for p in report.paragraphs:
             if p.table is not None:
                 breaks.append(offset)
                 continue
             self.paragraph_start[p.index] = offset
+            self.paragraph_of_pos.append((offset, p.index))
             text = p.norm
             for m in _SENTENCE_END.finditer(text):
                 breaks.append(offset + m.end())
-            for f in by_paragraph.get(p.index, []):
-                self.items.append(Item(f, offset + f.start, offset + f.end, 0))
+            for m in _CLAUSE_END.finditer(text):
+                clause_breaks.append(offset + m.end())
+            for f in sorted(by_paragraph.get(p.index, []), key=lambda f: f.start):
+                placed.append((f, offset + f.start, offset + f.end))
             parts.append(text)
             offset += len(text)
             if p.heading or p.display or text.rstrip()[-1:] in "。！？!?":
@@ -89,16 +134,24 @@ class Context:
             offset += 1
         self.text = "".join(parts)
         self.breaks = sorted(set(breaks))
-        for it in self.items:
-            it.sentence = self.sentence_of(it.pos)
+        self.clause_breaks = sorted(set(clause_breaks) | set(self.breaks) | {
+            s for s in self.paragraph_start.values()})
+        self.items: list[Item] = []
+        for n, (f, pos, end) in enumerate(placed):
+            self.items.append(Item(f, pos, end, self.sentence_of(pos), self.clause_of(pos), n))
         self.item_of = {it.fig.id: it for it in self.items}
+        self.by_sentence: dict[int, list[Item]] = {}
+        self.by_paragraph: dict[int, list[Item]] = {}
+        for it in self.items:
+            self.by_sentence.setdefault(it.sentence, []).append(it)
+            self.by_paragraph.setdefault(it.fig.paragraph, []).append(it)
+        self.paragraph_order = [idx for _, idx in self.paragraph_of_pos]
+        self.paragraph_rank = {idx: n for n, idx in enumerate(self.paragraph_order)}
+        for it in self.items:
+            it.role = self._role(it)
         self.groups = self._groups()
         self.part_ids = {f.id for g in self.groups if g.total is not None or len(g.parts) > 1 for f in g.parts}
         self.group_totals = {g.total.id for g in self.groups if g.total is not None and len(g.parts) >= 2}
-        # results already explained by a relation that holds: later, looser rules leave them alone
-        self.claimed: set[str] = set()
-        self.passed: dict[str, list[Relation]] = {}  # result id → relations that hold, as rules find them
-        self.stated: dict[str, list[Relation]] = {}  # result id → every relation kept, holding or not
         parents = {s.id: s.parent for s in report.sections}
         self.top_section: dict[str | None, str | None] = {}
         for s in report.sections:
@@ -107,14 +160,21 @@ class Context:
                 top = parents[top]
             self.top_section[s.id] = top
 
-    # -- helpers the rules share
+    # -- where things stand
     def sentence_of(self, pos: int) -> int:
         return bisect.bisect_right(self.breaks, pos)
+
+    def clause_of(self, pos: int) -> int:
+        return bisect.bisect_right(self.clause_breaks, pos)
 
     def sentence_span(self, sentence: int) -> tuple[int, int]:
         start = self.breaks[sentence - 1] if sentence > 0 else 0
         end = self.breaks[sentence] if sentence < len(self.breaks) else len(self.text)
         return start, end
+
+    def clause_start(self, pos: int) -> int:
+        c = self.clause_of(pos)
+        return self.clause_breaks[c - 1] if c > 0 else 0
 
     def iv(self, f: Figure) -> Interval:
         return interval(f, self.finest)
@@ -125,8 +185,63 @@ class Context:
     def before(self, it: Item, n: int = 8) -> str:
         return self.text[max(0, it.pos - n):it.pos]
 
+    def lead(self, it: Item) -> str:
+        """The words of its own clause before the figure, back to the previous figure."""
+        start = self.clause_start(it.pos)
+        if it.n > 0 and self.items[it.n - 1].end > start:
+            start = self.items[it.n - 1].end
+        return self.text[start:it.pos]
+
     def in_sentence(self, sentence: int) -> list[Item]:
-        return [it for it in self.items if it.sentence == sentence]
+        return self.by_sentence.get(sentence, [])
+
+    def passage(self, it: Item, paragraphs: int | None = None) -> list[Item]:
+        """Prose figures before `it` in its paragraph and the few paragraphs before it, nearest first."""
+        k = cfg()["passage_paragraphs"] if paragraphs is None else paragraphs
+        rank = self.paragraph_rank.get(it.fig.paragraph, 0)
+        out: list[Item] = []
+        for idx in reversed(self.paragraph_order[max(0, rank - k):rank + 1]):
+            out.extend(x for x in reversed(self.by_paragraph.get(idx, [])) if x.pos < it.pos)
+        return out
+
+    def after(self, it: Item, n: int) -> list[Item]:
+        return self.items[it.n + 1:it.n + 1 + n]
+
+    @cached_property
+    def subjects(self) -> dict[str, str]:
+        from ..labels import subject_of
+
+        return {it.fig.id: subject_of(it.fig.label) or "" for it in self.items}
+
+    # -- roles
+    def _role(self, it: Item) -> Role:
+        label = it.fig.label or ""
+        lead = self.lead(it)
+        near = re.sub(r"[\s了为是达到约近]+$", "", lead)  # 减少了 / 增加为 / 节约达
+        change = bool(re.search(rf"(?:{alternation(cfg()['change_words'])})$", near)) and bool(
+            rx("comparison").search(self.text[self.sentence_span(it.sentence)[0]:it.pos])
+            or re.search(r"(?:增加|减少|增长|下降|节约|节省|超支|超出|增收|减收|压减|缩减)$", near))
+        if not change and re.search(r"(?:增加|减少|增长|下降|节约|超支)(?:额|数|了)?$", label):
+            change = bool(rx("comparison").search(label))
+        adjust = 0
+        if re.search(rf"(?:{alternation(cfg()['adjust_up'])})$", near):
+            adjust = 1
+        elif re.search(rf"(?:{alternation(cfg()['adjust_down'])})$", near):
+            adjust = -1
+        prior = not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
+        sentence_start = self.sentence_span(it.sentence)[0]
+        years = _YEAR.findall(self.text[max(sentence_start, self.clause_start(it.pos) - 30):it.pos])
+        year = int(years[-1]) if years else None
+        budget = bool(rx("budget_words").search(label))
+        actual = bool(rx("actual_words").search(label))
+        # a word named outright wins over a cue of the other role (基本支出预算 is a budget)
+        budget_cue = budget or (not actual and bool(rx("budget_cues").search(label) or rx("budget_cues").search(lead)
+                                                    or rx("budget_words").search(lead)))
+        actual_cue = actual or (not budget and bool(rx("actual_cues").search(label)
+                                                    or rx("actual_cues").search(lead[-6:])
+                                                    or rx("actual_words").search(lead[-6:])))
+        return Role(change=change, prior=prior, budget=budget, actual=actual, budget_cue=budget_cue,
+                    actual_cue=actual_cue, adjust=adjust, year=year)
 
     # -- breakdowns
     def _groups(self) -> list[Group]:
@@ -135,10 +250,11 @@ class Context:
         marker_re = re.compile(rf"(?P<m>{alternation(c['breakdown'])})(?![一二两三四五六七八九十\d]+[位个名项人家次]|之)[:：]?"
                                r"|(?<=元)(?P<zhong>中)[,，]")
         paren_re = re.compile(rf"[(（]\s*(?P<m>{alternation(c['paren_part'])})[:：]?")
+        partial_re = re.compile(alternation(c["partial_breakdown"]))
         markers: list[tuple[int, int, str, bool]] = []
         for m in marker_re.finditer(self.text):
-            inside = self._open_paren(m.start())
-            markers.append((m.start(), m.end(), m.group("m") or "中", inside is not None))
+            word = m.group("m") or "中"
+            markers.append((m.start(), m.end(), word, self._open_paren(m.start()) is not None))
         for m in paren_re.finditer(self.text):
             if any(a == m.start("m") for a, _, _, _ in markers):
                 continue
@@ -151,36 +267,47 @@ class Context:
                 scope_end = end + close.start() if close else self.sentence_span(self.sentence_of(pos))[1]
             else:
                 scope_end = self.sentence_span(self.sentence_of(pos))[1]
-            groups.append(Group(word, pos, scope_end, in_paren))
+            g = Group(word, pos, scope_end, in_paren)
+            g.partial = bool(partial_re.fullmatch(word)) or bool(
+                re.search(c["partial_tail"], self.text[pos:scope_end + 1]))
+            groups.append(g)
+        by_pos = [g.pos for g in groups]
         for g in groups:
-            nested = [h for h in groups if g.pos < h.pos < g.scope_end]
-            inside = [it for it in self.items if g.pos < it.pos < g.scope_end
-                      and not any(h.pos < it.pos < h.scope_end for h in nested)]
-            g.total = self._total(g, inside)
-            cls = _class(g.total.fig if isinstance(g.total, Item) else None) or next(
-                (_class(it.fig) for it in inside if _class(it.fig)), None)
-            parts = [it for it in inside if _class(it.fig) == cls and cls is not None]
-            if isinstance(g.total, Item) and not g.in_paren:
-                parts = self._clause_cut(g.total, parts)
+            lo = bisect.bisect_right(by_pos, g.pos)
+            nested = [h for h in groups[lo:] if h.pos < g.scope_end]
+            inside = [it for it in self._items_between(g.pos, g.scope_end)
+                      if not any(h.pos < it.pos < h.scope_end for h in nested)]
+            cands, g.adjacent = self._totals(g, inside)
+            cls = figure_class(cands[0].fig) if cands else next(
+                (figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
+            parts: list[Item] = []
+            for it in inside:
+                if cls is None or figure_class(it.fig) != cls:
+                    continue
+                if it.role.adjust:
+                    break  # 下达 A，其中 a1、a2，调减 d：the breakdown ends where the adjustment starts
+                if it.role.change or (it.role.prior and not any(x.fig.kind == it.fig.kind for x in cands[:1]
+                                                                 if x.role.prior)):
+                    continue
+                parts.append(it)
+            g.totals = [it.fig for it in cands if figure_class(it.fig) == cls]
             g.parts = [it.fig for it in parts]
-            if isinstance(g.total, Item):
-                g.total = g.total.fig
+            g.cuts = [n for n in range(2, len(parts))
+                      if re.search(r"[;；]", self.text[parts[n - 1].end:parts[n].pos])]
         return groups
 
-    def _clause_cut(self, total: Item, parts: list[Item]) -> list[Item]:
-        """A breakdown may end at a ；before its sentence does (…其中行政 42 人，事业 1,193 人；离退休
-        560 人。): the longest run of parts up to a ；that adds up is the breakdown, else the run up to
-        the first ；when it already lists two parts."""
-        cuts = [n for n in range(1, len(parts))
-                if re.search(r"[;；]", self.text[parts[n - 1].end:parts[n].pos])]
-        if not cuts:
-            return parts
-        if self._sums_to(total, parts):
-            return parts
-        for n in reversed(cuts):
-            if n >= 2 and self._sums_to(total, parts[:n]):
-                return parts[:n]
-        return parts[:cuts[0]] if cuts[0] >= 2 else parts
+    def _items_between(self, start: int, end: int) -> list[Item]:
+        lo = bisect.bisect_right(self._positions, start)
+        out = []
+        for it in self.items[lo:]:
+            if it.pos >= end:
+                break
+            out.append(it)
+        return out
+
+    @cached_property
+    def _positions(self) -> list[int]:
+        return [it.pos for it in self.items]
 
     def _open_paren(self, pos: int) -> int | None:
         start = self.sentence_span(self.sentence_of(pos))[0]
@@ -190,48 +317,30 @@ class Context:
             return start + o
         return None
 
-    def _total(self, g: Group, inside: list[Item]):
-        """The figure a breakdown is of: the one just before it, or the one its parts add up to."""
-        parts_cls = next((_class(it.fig) for it in inside if _class(it.fig)), None)
+    def _totals(self, g: Group, inside: list[Item]) -> tuple[list[Item], bool]:
+        """The figures a breakdown may be of, nearest first, and whether the wording pins the nearest:
+        其中 right after a figure (X 万元，其中) breaks down that figure."""
+        parts_cls = next((figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
+        i = bisect.bisect_left(self._positions, g.pos) - 1
         if g.in_paren:
-            open_at = self._open_paren(g.pos)
-            cands = [it for it in self.items if it.end <= (open_at or g.pos) and it.end >= (open_at or g.pos) - 2]
-            return cands[-1] if cands and _class(cands[-1].fig) else None
+            open_at = self._open_paren(g.pos) or g.pos
+            if i >= 0 and open_at - 2 <= self.items[i].end <= open_at and figure_class(self.items[i].fig):
+                return [self.items[i]], True
+            return [], False
         sentence = self.sentence_of(g.pos)
         start = self.sentence_span(sentence)[0]
-        same = [it for it in self.items if start <= it.pos < g.pos and _class(it.fig)
-                and (parts_cls is None or _class(it.fig) == parts_cls)]
-        # "X，较上年 Y 下降 p%，其中：…" breaks down X, not the prior year's Y
-        prior = re.compile("|".join(cfg()["prior_words"]))
-        current = [it for it in same if not prior.search(it.fig.label or "")]
-        same = current or same
-        parts = [it for it in inside if _class(it.fig) == parts_cls]
-        if same:
-            exact = [it for it in same if parts and self._sums_to(it, parts)]
-            return exact[-1] if exact else same[-1]
-        prev = [it for it in self.in_sentence(sentence - 1) if _class(it.fig)
-                and (parts_cls is None or _class(it.fig) == parts_cls)]
-        if not prev or not parts:
-            return None
-        exact = [it for it in prev if self._sums_to(it, parts)]
-        if exact:
-            return exact[-1]
-        s = sum(it.fig.value_yuan or it.fig.value for it in parts)
-        return min(prev, key=lambda it: abs((it.fig.value_yuan or it.fig.value) - s))
-
-    def _sums_to(self, total: Item, parts: list[Item]) -> bool:
-        acc = None
-        for it in parts:
-            acc = self.iv(it.fig) if acc is None else acc + self.iv(it.fig)
-        return acc is not None and acc.overlaps(self.iv(total.fig))
-
-
-def _class(f: Figure | None) -> str | None:
-    """Figures that can add up together: money with money, head counts with head counts."""
-    if f is None:
-        return None
-    if f.kind == "amount":
-        return "amount"
-    if f.kind == "count" and f.unit in ("人", "名"):
-        return "head"
-    return None
+        same = [it for it in reversed(self.in_sentence(sentence)) if it.pos < g.pos and figure_class(it.fig)
+                and (parts_cls is None or figure_class(it.fig) == parts_cls)]
+        if not same:
+            # 其中 opens the next sentence: 实有人数 6 人。其中：在职 3 人…
+            prev = self.in_sentence(sentence - 1) if g.pos - start <= 2 else []
+            same = [it for it in reversed(prev) if figure_class(it.fig)
+                    and (parts_cls is None or figure_class(it.fig) == parts_cls)]
+        if not same:
+            return [], False
+        # "X，较上年 Δ 下降 p%，其中：…" breaks down X, not the change or the prior year's figure
+        plain = [it for it in same if it.role.level and not it.role.prior]
+        ordered = plain + [it for it in same if it not in plain]
+        gap = self.text[ordered[0].end:g.pos]
+        adjacent = ordered[0] is same[0] and bool(re.fullmatch(r"[\s,，。;；:：)）]*", gap))
+        return ordered, adjacent or len(ordered) == 1

@@ -8,7 +8,8 @@ from fractions import Fraction
 from ..figures import yuan
 from ..model import Figure
 from .arith import Interval, growth, ratio, total
-from .context import Context, Relation
+from .claims import Claim, Relation
+from .context import Context
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Verdict:
 
 def _computed(ctx: Context, rel: Relation) -> Interval | None:
     iv = ctx.iv
-    kind = rel.kind or rel.rule
+    kind = rel.arithmetic
     if kind == "sum":
         return total([iv(f) for f in rel.operands]) if rel.operands else None
     if kind == "difference":
@@ -40,6 +41,11 @@ def _computed(ctx: Context, rel: Relation) -> Interval | None:
         if g is None:
             return None
         return g if rel.direction > 0 else Interval(-g.hi, -g.lo)
+    if kind == "change_rate":
+        # X 比上年增加 Δ，增长 r%: last year was X − Δ (X + Δ after a fall), and r = Δ ÷ last year
+        change, current = rel.operands
+        prior = iv(current) - iv(change) if rel.direction > 0 else iv(current) + iv(change)
+        return ratio(iv(change), prior)
     if kind == "count":
         return Interval(Fraction(rel.count or 0), Fraction(rel.count or 0))
     if kind == "repeat":
@@ -93,6 +99,13 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
     rule = rel.rule
     if v.status == "unverifiable":
         return f"{label} {f.text}：报告未给出可核对的基数，无法验证"
+    if rule == "change_rate":
+        change, current = rel.operands
+        sign = "−" if rel.direction > 0 else "+"
+        head = (f"{label}：{change.text} ÷ 基数（{current.text} {sign} {change.text}）= {exp}%")
+        if v.status == "pass":
+            return f"{head}，与报告所称 {f.text} 一致"
+        return f"{head}，报告称 {st} %{gap}"
     if rule == "sum":
         head = f"{label}：所列 {len(rel.operands)} 项合计 {exp} {unit}"
     elif rule == "difference":
@@ -119,3 +132,19 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
     if v.status == "pass":
         return f"{head}，与报告所称 {f.text} 一致"
     return f"{head}，报告称 {st} {unit}{gap}"
+
+
+def unverifiable_message(ctx: Context, claim: Claim) -> str:
+    """What was tried for a stated relation that no reading makes hold, and none is pinned."""
+    f = claim.result
+    label = f.label or "该数"
+    tried = [r for r in claim.readings if r.members and _computed(ctx, r) is not None]
+    if not tried:
+        return f"{label} {f.text}：报告未给出可核对的基数，无法验证"
+    shown = []
+    for r in tried[:3]:
+        v = evaluate(ctx, r)
+        names = "、".join(m.text for m in r.members)
+        shown.append(f"按 {r.reading or r.rule}（{names}）得 {_fmt(v.expected, f, ctx)}")
+    more = f" 等 {len(tried)} 种读法" if len(tried) > 3 else ""
+    return f"{label} {f.text}：{'；'.join(shown)}{more}，均与报告不符，且原文未确指所依据的数，无法判定"

@@ -1,6 +1,27 @@
-"""One rule kind per module; each finds the relations of its kind a report states."""
+"""The detectors, one statement kind per module; importing a module registers its detectors.
 
-from . import breakdown, counts, difference, growth, identity, parallel, rates, repeats, share, table, totals
+Each reads only the context (`Context`) and returns claims; no detector sees another's output. The
+order below is the order a reviewer reads the checks in, and which of two slips on one figure is shown.
+"""
 
-# Order matters only for de-duplication: the first rule to state a relation keeps it.
-RULES = [breakdown, table, parallel, identity, totals, difference, growth, share, rates, counts, repeats]
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def load() -> None:
+    from . import (  # noqa: F401  (registration happens on import)
+        breakdown,
+        counts,
+        difference,
+        discovery,
+        growth,
+        identity,
+        parallel,
+        rates,
+        repeats,
+        share,
+        table,
+        totals,
+    )

@@ -1,55 +1,87 @@
-"""Totals and their parts: 其中 / 包括 / 分别为 / （含 …） after a figure."""
+"""Totals and their parts: 其中 / 包括 / 分别为 / （含 …） after a figure, and parts named like their total."""
 
 from __future__ import annotations
 
 import re
 
-from ..context import Context, Relation
+from ..claims import Claim, Relation, detector
+from ..context import Context, Group, figure_class
 
 _TOTAL_LABEL = re.compile(r"总(?P<head>收入|支出|额|数|成本|资产)|(?P<head2>收入|支出)(?:合计|总计|总额)")
+_MAX_TOTALS = 3
 
 
-def find(ctx: Context) -> list[Relation]:
-    return _stated(ctx) + _listed(ctx)
+def _variants(g: Group) -> list[list]:
+    """The part lists a breakdown may mean: up to the first ；that closes it (…其中行政 42 人，事业 1,193 人；
+    离退休 560 人), the whole list, and the lists up to each later ；."""
+    parts = g.parts
+    if not g.cuts:
+        return [parts]
+    first = parts[:g.cuts[0]]
+    return [first, parts] + [parts[:n] for n in reversed(g.cuts[1:])]
 
 
-def _listed(ctx: Context) -> list[Relation]:
+@detector("breakdown", reads=("groups",))
+def stated(ctx: Context) -> list[Claim]:
+    """A figure followed by 其中/包括/（含…） and its parts: the parts add up to it."""
+    out: list[Claim] = []
+    for g in ctx.groups:
+        if not g.totals or len(g.parts) < 2:
+            continue
+        total = g.totals[0]
+        words = ctx.words(ctx.item_of[total.id].pos if total.id in ctx.item_of else g.pos, g.scope_end)
+        readings = [Relation("sum", t, list(v), evidence=words, reading=f"{t.label or t.text} = {g.marker}所列各项")
+                    for t in g.totals[:_MAX_TOTALS] for v in _variants(g)]
+        # a list that names only some parts (主要包括…、…等) is read, never judged a slip
+        out.append(Claim(total, readings, "breakdown", words, pinned=g.adjacent and not g.partial))
+    return out
+
+
+@detector("breakdown_one_part", reads=("groups", "items"))
+def one_part(ctx: Context) -> list[Claim]:
+    """"实际完成58万元，其中…50万元" with 决算支出 8 万元 in the same sentence: the other part is stated too;
+    read only when it holds."""
+    out: list[Claim] = []
+    for g in ctx.groups:
+        if not g.totals or len(g.parts) != 1:
+            continue
+        total, part = g.totals[0], g.parts[0]
+        it = ctx.item_of.get(total.id)
+        if it is None:
+            continue
+        words = ctx.words(it.pos, g.scope_end)
+        others = [x.fig for x in ctx.in_sentence(it.sentence) if x.fig.id not in (total.id, part.id)
+                  and x.fig.kind == total.kind and x.fig.unit == total.unit and x.role.level]
+        if others:
+            out.append(Claim(total, [Relation("sum", total, [o, part], evidence=words) for o in others],
+                             "breakdown_one_part", words, stated=False))
+    return out
+
+
+@detector("listed", reads=("items", "groups"))
+def listed(ctx: Context) -> list[Claim]:
     """A total followed by parts named like it, without 其中: 财政拨款总收入 X，一般公共预算…收入 A，
     政府性基金…收入 B。"""
-    out: list[Relation] = []
+    out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
         m = _TOTAL_LABEL.search(f.label or "")
         if f.kind != "amount" or not m or f.id in ctx.group_totals:
             continue
         head = m.group("head") or m.group("head2")
-        after = [p.fig for p in ctx.in_sentence(it.sentence) if p.pos > it.pos and p.fig.kind == "amount"]
+        after = [p for p in ctx.in_sentence(it.sentence) if p.pos > it.pos and p.fig.kind == "amount"]
         parts = []
         for p in after:
-            if not (p.label or "").endswith(head) or _TOTAL_LABEL.search(p.label or ""):
+            if p.role.change:
+                continue
+            if not (p.fig.label or "").endswith(head) or _TOTAL_LABEL.search(p.fig.label or ""):
                 break
-            parts.append(p)
+            parts.append(p.fig)
         if len(parts) >= 2 and not any(p.id in ctx.part_ids for p in parts):
-            out.append(Relation("sum", f, parts, evidence=ctx.words(it.pos, ctx.item_of[parts[-1].id].end)))
+            words = ctx.words(it.pos, ctx.item_of[parts[-1].id].end)
+            out.append(Claim(f, [Relation("sum", f, parts, evidence=words)], "listed", words))
     return out
 
 
-def _stated(ctx: Context) -> list[Relation]:
-    out: list[Relation] = []
-    for g in ctx.groups:
-        if g.total is None:
-            continue
-        words = ctx.words(ctx.item_of[g.total.id].pos, g.scope_end)
-        if len(g.parts) >= 2:
-            out.append(Relation("sum", g.total, list(g.parts), evidence=words))
-        elif len(g.parts) == 1:
-            # "实际完成58万元，其中…50万元" with 决算支出 8 万元 beside it: the other part is stated too
-            part = g.parts[0]
-            sentence = ctx.item_of[g.total.id].sentence
-            for it in ctx.in_sentence(sentence):
-                other = it.fig
-                if other.id in (g.total.id, part.id) or other.kind != g.total.kind or other.unit != g.total.unit:
-                    continue
-                rel = Relation("sum", g.total, [other, part], evidence=words, strict=False)
-                out.append(rel)
-    return out
+def same_class(a, b) -> bool:
+    return figure_class(a) is not None and figure_class(a) == figure_class(b)

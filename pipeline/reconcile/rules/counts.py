@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from ..context import Context, Relation
+from ..claims import Claim, Relation, detector
+from ..context import Context
 
 _COUNTABLE = ("个", "项", "家", "笔", "类")
 
 
-def find(ctx: Context) -> list[Relation]:
-    out: list[Relation] = []
+@detector("counts", reads=("groups", "items"))
+def find(ctx: Context) -> list[Claim]:
+    """A count right before a breakdown: as many parts are listed."""
+    out: list[Claim] = []
     for g in ctx.groups:
-        if len(g.parts) < 2:
+        if len(g.parts) < 2 or g.partial:
             continue
         sentence = ctx.sentence_of(g.pos)
-        before = [it for it in ctx.items if it.pos < g.pos and it.sentence in (sentence, sentence - 1)]
+        before = [it for it in ctx.in_sentence(sentence - 1) + ctx.in_sentence(sentence) if it.pos < g.pos]
         if not before:
             continue
         # the count must be the last figure before the list, or stand right before its total
@@ -28,6 +31,7 @@ def find(ctx: Context) -> list[Relation]:
                 cand = prev
         if cand is None:
             continue
-        out.append(Relation("count", cand.fig, list(g.parts), evidence=ctx.words(cand.pos, g.scope_end),
-                            count=len(g.parts)))
+        ev = ctx.words(cand.pos, g.scope_end)
+        rel = Relation("count", cand.fig, list(g.parts), evidence=ev, count=len(g.parts))
+        out.append(Claim(cand.fig, [rel], "counts", ev, pinned=True))
     return out

@@ -1,47 +1,53 @@
-"""Differences between two stated figures: 超预算 / 超支 / 结余 / 节约 / 减少 / 增加 x 万元."""
+"""Differences between two stated figures: 超预算 / 超支 / 结余 / 节约 / 比上年减少 / 增加 x 万元."""
 
 from __future__ import annotations
 
 import re
 
-from ..context import Context, Relation, cfg
-from ..verify import holds
+from ..claims import Claim, Relation, detector
+from ..context import Context, Item, cfg
+from .affinity import affine
+
+_NEAR = 4  # figures in the sentence (or the one before) a difference is taken between
 
 
-def find(ctx: Context) -> list[Relation]:
-    c = cfg()
-    diff_words = re.compile("|".join(c["difference_words"]))
-    budget = re.compile("|".join(c["budget_words"]))
-    actual = re.compile("|".join(c["actual_words"]))
-    out: list[Relation] = []
+@detector("difference", reads=("items",))
+def find(ctx: Context) -> list[Claim]:
+    """An amount named as a difference: the two figures it is the difference of, in its sentence or the
+    one before (pinned when their roles, budget and actual, say which is which), else in the passage."""
+    diff_words = re.compile("|".join(cfg()["difference_words"]))
+    out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
-        if f.kind != "amount" or not diff_words.search(f.label or "") or f.id in ctx.claimed:
+        if f.kind != "amount" or not (diff_words.search(f.label or "") or it.role.change):
             continue
-        # the two figures stand in the same sentence, or in the one before it
-        cands = [p.fig for p in ctx.items if p.sentence in (it.sentence - 1, it.sentence) and p.pos < it.pos
-                 and p.fig.kind == "amount" and p.fig.paragraph == f.paragraph
-                 and p.fig.id not in ctx.part_ids][-4:]
-        if not cands:
-            continue
-        found = None
-        for a in reversed(cands):
-            for b in reversed(cands):
-                if a is b:
-                    continue
-                rel = Relation("difference", f, [a, b], evidence=ctx.words(ctx.item_of[cands[0].id].pos, it.end))
-                if holds(ctx, rel) and a.value >= b.value:
-                    found = rel
-                    break
-            if found:
-                break
-        if found is None:
-            bud = next((x for x in reversed(cands) if budget.search(x.label or "") and not actual.search(x.label or "")), None)
-            act = next((x for x in reversed(cands) if actual.search(x.label or "")), None)
-            if bud and act:
-                over = re.search("超|增加|多", f.label or "")
-                pair = [act, bud] if over else [bud, act]
-                found = Relation("difference", f, pair, evidence=ctx.words(ctx.item_of[cands[0].id].pos, it.end))
-        if found:
-            out.append(found)
+        cands = [p for p in reversed(ctx.items[max(0, it.n - 12):it.n])
+                 if p.sentence in (it.sentence - 1, it.sentence) and p.fig.kind == "amount"
+                 and p.fig.paragraph == f.paragraph and p.fig.id not in ctx.part_ids and p.role.level][:_NEAR]
+        evidence = ctx.words(cands[-1].pos if cands else it.pos - 20, it.end)
+        readings: list[Relation] = []
+        pinned = False
+        bud = next((x for x in cands if x.role.budget and not x.role.actual), None)
+        act = next((x for x in cands if x.role.actual), None)
+        if bud and act and bud is not act and not it.role.change:
+            over = re.search("超|增加|多", f.label or "")
+            pair = [act.fig, bud.fig] if over else [bud.fig, act.fig]
+            readings.append(Relation("difference", f, pair, evidence=evidence, reading="实际 − 预算" if over else "预算 − 实际"))
+            pinned = True
+        readings += _pairs(f, cands, evidence)
+        # 比上年增加 Δ with this year's and last year's figures stated a sentence or two before
+        far = [p for p in ctx.passage(it) if p.fig.kind == "amount" and p.role.level and p not in cands
+               and affine(ctx, p, it)][:8]
+        readings += _pairs(f, far, ctx.words(far[-1].pos, it.end) if far else evidence)
+        if readings:
+            out.append(Claim(f, readings, "difference", evidence, pinned=pinned, stated=pinned))
+    return out
+
+
+def _pairs(f, cands: list[Item], evidence: str) -> list[Relation]:
+    out = []
+    for a in cands:
+        for b in cands:
+            if a is not b and a.fig.value >= b.fig.value:
+                out.append(Relation("difference", f, [a.fig, b.fig], evidence=evidence))
     return out

@@ -1,47 +1,94 @@
-"""Growth rates: 增长 / 下降 / 增幅 x% against the base the report states."""
+"""Growth rates: 增长 / 下降 / 增幅 x%, read against what the sentence states.
+
+"X，比上年增加 Δ，增长 r%" states r = Δ ÷ (X − Δ); "X，上年 P，增长 r%" states r = (X − P) ÷ P; "增加 Δ，
+增长 r%" with this year's and last year's figures a sentence or two before states r = Δ ÷ P. A rate whose
+sentence prints only one figure in one role is a reading the report does not let anyone check.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ..context import Context, Relation, cfg
+from ..claims import Claim, Relation, detector
+from ..context import Context, Item, rx
+from ..verify import holds
+from .affinity import affine
 
 
-def find(ctx: Context) -> list[Relation]:
-    c = cfg()
-    words = re.compile("|".join(c["growth_words"]))
-    prior = re.compile("|".join(c["prior_words"]))
-    # the difference stated just before (超预算 131.29 = 959.98 − 828.69) names what grew, whether
-    # or not its own arithmetic holds
-    diffs = {rid: next(r for r in rels if r.rule == "difference")
-             for rid, rels in ctx.stated.items() if any(r.rule == "difference" for r in rels)}
-    out: list[Relation] = []
+def _is_growth(ctx: Context, it: Item) -> bool:
+    f = it.fig
+    label = f.label or ""
+    if f.kind != "percent" or not (rx("growth_words").search(label) or rx("growth_words").search(ctx.before(it, 6))):
+        return False
+    if re.search("率", label) and not re.search("增长率|下降率|增幅|降幅|减幅|减少率|降低率|增速", label):
+        return False  # 执行率 / 完成率 are rates, not growth
+    return not re.search("占", ctx.lead(it))
+
+
+@detector("growth", reads=("items",))
+def find(ctx: Context) -> list[Claim]:
+    """A growth percentage and the figures of its sentence: change, this year's, last year's."""
+    out: list[Claim] = []
     for it in ctx.items:
-        f = it.fig
-        if f.kind != "percent" or not (words.search(f.label or "") or words.search(ctx.before(it, 6))):
+        if not _is_growth(ctx, it):
             continue
-        if re.search("率", f.label or "") and not re.search("增长率|下降率|增幅|降幅|减幅", f.label or ""):
-            continue  # 执行率 / 完成率 are rates, not growth
-        down = bool(re.search("下降|减少|降低|降幅|减幅", (f.label or "") + ctx.before(it, 6)))
-        same = [p for p in ctx.in_sentence(it.sentence) if p.pos < it.pos]
-        rel = None
-        # the difference just stated (超预算 131.29 = 959.98 − 828.69) is what grew
-        for p in reversed(same):
-            d = diffs.get(p.fig.id)
-            if d:
-                cur, base = d.operands
-                rel = Relation("growth", f, [cur, base], evidence=ctx.words(ctx.item_of[base.id].pos, it.end))
-                break
-        if rel is None:
-            amounts = [p.fig for p in same if p.fig.kind == "amount"]
-            base = next((x for x in reversed(amounts) if prior.search(x.label or "")), None)
-            cur = next((x for x in reversed(amounts) if x is not base and not prior.search(x.label or "")), None)
-            if base is not None and cur is not None:
-                rel = Relation("growth", f, [cur, base], evidence=ctx.words(ctx.item_of[base.id].pos, it.end))
-        if rel is None:
-            cur = next((p.fig for p in reversed(same) if p.fig.kind == "amount"), None)
-            # the prior year's figure is not printed: the rate cannot be checked from this report
-            rel = Relation("growth", f, [cur] if cur else [], evidence=ctx.words(it.pos - 12, it.end))
-        rel.direction = -1 if down else 1
-        out.append(rel)
+        f = it.fig
+        down = bool(rx("down_words").search((f.label or "") + ctx.before(it, 6)))
+        direction = -1 if down else 1
+        same = [p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos and p.fig.kind == "amount"]
+        # a change, or a difference named as such (超预算 131.29 万元，增幅 15.84%)
+        changes = [p for p in same if p.role.change or (p.role.level and rx("difference_words").search(p.fig.label or ""))]
+        priors = [p for p in same if p.role.prior and not p.role.change]
+        currents = [p for p in same if p.role.level and not p.role.prior and p not in changes]
+        # the year each figure's clause names tells last year's from this year's (2021年决算 / 2022年预算)
+        dated = sorted((p for p in currents if p.role.year), key=lambda p: p.role.year)
+        if not priors and len(dated) >= 2 and dated[0].role.year < dated[-1].role.year:
+            priors = [dated[0]]
+            currents = [p for p in currents if p is not dated[0]]
+        ev = ctx.words((same[-1].pos if same else it.pos - 12), it.end)
+        readings: list[Relation] = []
+        pinned = False
+        if changes:
+            d = changes[0]
+            cur = next((p for p in currents if p.pos < d.pos), None)
+            if cur is not None:
+                readings.append(Relation("change_rate", f, [d.fig, cur.fig], evidence=ev, direction=direction,
+                                         reading="增减额 ÷ 基数（本数减增减额）", fallback=True))
+                # X，比上年增加 Δ，增长 r%: one of each, in this order, pins the reading
+                pinned = len([p for p in currents if p.pos < d.pos]) >= 1 and d is same[0]
+            for p in priors:
+                readings.append(Relation("ratio", f, [d.fig, p.fig], evidence=ev, reading="增减额 ÷ 上年数"))
+        if priors and currents:
+            p, c = priors[0], currents[0]
+            readings.append(Relation("growth", f, [c.fig, p.fig], evidence=ev, direction=direction,
+                                     reading="(本年数 − 上年数) ÷ 上年数"))
+            pinned = pinned or (len(priors) == 1 and len(currents) == 1 and not changes)
+        # the change's own operands stated before: 公务接待 2021 年 12.39，2022 年 11.8 … 减少 0.58，减少 4.68%
+        if changes:
+            readings += _from_passage(ctx, it, changes[0], f, direction, ev)
+        if not readings:
+            cur = currents[0].fig if currents else None
+            readings = [Relation("growth", f, [cur] if cur else [], evidence=ctx.words(it.pos - 12, it.end))]
+        out.append(Claim(f, readings, "growth", ev, pinned=pinned, all_that_hold=True))
+    return out
+
+
+def _from_passage(ctx: Context, it: Item, change: Item, f, direction: int, ev: str) -> list[Relation]:
+    # the figures of the change's own sentence and the one before, then ones about the same subject
+    near = [p for p in ctx.passage(change) if p.fig.kind == "amount" and p.role.level and p is not change
+            and (p.sentence >= change.sentence - 1 or affine(ctx, p, change))][:6]
+    out = []
+    for a in near:
+        for b in near:
+            if a is b:
+                continue
+            # a rise is current − prior, a fall prior − current: either way a is this year's, b last year's
+            diff = Relation("difference", change.fig, [a.fig, b.fig] if direction > 0 else [b.fig, a.fig])
+            if holds(ctx, diff):
+                cur, prior = a, b
+                if cur.role.year and prior.role.year and cur.role.year < prior.role.year:
+                    continue
+                out.append(Relation("ratio", f, [change.fig, prior.fig], evidence=ev, reading="增减额 ÷ 上年数"))
+                out.append(Relation("growth", f, [cur.fig, prior.fig], evidence=ev, direction=direction,
+                                    reading="(本年数 − 上年数) ÷ 上年数"))
     return out

@@ -1,37 +1,50 @@
-"""Accounting identities stated by label: 净资产 = 资产总额 − 负债总额; 决算收入 = 年初预算 + 年内调整."""
+"""Accounting identities stated by label: 净资产 = 资产总额 − 负债总额; 决算收入 = 年初预算 + 年内调整;
+收入总计 = 本年收入 + 上年结转 (the identities are data: reconcile.toml)."""
 
 from __future__ import annotations
 
 import re
 
-from ..context import Context, Relation, cfg
+from ..claims import Claim, Relation, detector
+from ..context import Context, cfg
 
 
 def _first(pattern: str, items, exclude=()) -> object | None:
-    rx = re.compile(pattern)
-    return next((it.fig for it in items if it.fig.id not in exclude and rx.search(it.fig.label or "")), None)
+    r = re.compile(pattern)
+    return next((it.fig for it in items if it.fig.id not in exclude and r.search(it.fig.label or "")), None)
 
 
-def find(ctx: Context) -> list[Relation]:
-    out: list[Relation] = []
+@detector("identity", reads=("items", "groups"))
+def find(ctx: Context) -> list[Claim]:
+    """A figure whose label is an identity's result, with the identity's terms stated before it nearby."""
+    out: list[Claim] = []
     for rule in cfg()["identities"]:
         result_rx = re.compile(rule["result"])
         for it in ctx.items:
             f = it.fig
-            if f.kind != "amount" or not result_rx.search(f.label or ""):
+            if f.kind != "amount" or not result_rx.search(f.label or "") or not it.role.level:
                 continue
-            # the terms stand in the same paragraph, before the result
-            near = [p for p in ctx.items if p.fig.paragraph == f.paragraph and p.pos < it.pos
-                    and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids]
-            plus = [_first(rx, near, (f.id,)) for rx in rule.get("plus", [])]
-            minus = [_first(rx, near, (f.id,)) for rx in rule.get("minus", [])]
-            adjust = [_first(rx, near, (f.id,)) for rx in rule.get("adjust", [])]
-            if any(x is None for x in plus + minus + adjust):
-                continue
-            start = min(ctx.item_of[x.id].pos for x in plus + minus + adjust)
-            evidence = ctx.words(start, it.end)
-            if minus:
-                out.append(Relation("difference", f, [*plus, *minus], evidence=evidence))
+            if rule.get("pinned"):
+                # a slip is claimed only where the terms stand in the result's own paragraph, before it
+                near = [p for p in ctx.by_paragraph.get(f.paragraph, []) if p.pos < it.pos
+                        and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids]
             else:
-                out.append(Relation("sum", f, [*plus, *adjust], evidence=evidence))
+                # read where it holds: the terms anywhere in the passage around the result
+                near = [p for p in ctx.items[max(0, it.n - 20):it.n + 20] if p is not it and p.fig.kind == "amount"
+                        and p.role.level and not p.role.prior and p.fig.section == f.section]
+            plus = [_first(r, near, (f.id,)) for r in rule.get("plus", [])]
+            minus = [_first(r, near, (f.id,)) for r in rule.get("minus", [])]
+            adjust = [_first(r, near, (f.id,)) for r in rule.get("adjust", [])]
+            terms = plus + minus + adjust
+            if any(x is None for x in terms) or len({x.id for x in terms}) < len(terms):
+                continue
+            start = min(ctx.item_of[x.id].pos for x in terms + [f])
+            end = max(ctx.item_of[x.id].end for x in terms + [f])
+            evidence = ctx.words(start, end)
+            if minus:
+                rel = Relation("difference", f, [*plus, *minus], evidence=evidence, reading="恒等式")
+            else:
+                rel = Relation("sum", f, [*plus, *adjust], evidence=evidence, reading="恒等式")
+            out.append(Claim(f, [rel], "identity", evidence, pinned=bool(rule.get("pinned")),
+                             stated=bool(rule.get("pinned"))))
     return out

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from ..context import Context, Relation
+from ..claims import Claim, Relation, detector
+from ..context import Context
 from ..verify import holds
 
 
@@ -11,17 +12,17 @@ def _labels(g) -> list[str]:
     return [p.label or "" for p in g.parts]
 
 
-def find(ctx: Context) -> list[Relation]:
+@detector("parallel", reads=("groups",))
+def find(ctx: Context) -> list[Claim]:
+    """Blocks with the same item labels: the head block's items are the sums over the others; read when
+    most of those sums hold, and then a sum that does not is a slip."""
     groups = [g for g in ctx.groups if g.total is not None and len(g.parts) >= 2]
-    out: list[Relation] = []
+    out: list[Claim] = []
     used: set[int] = set()
     for i, head in enumerate(groups):
         if i in used or not all(_labels(head)):
             continue
-        subs = []
-        for j in range(i + 1, len(groups)):
-            if _labels(groups[j]) == _labels(head):
-                subs.append(j)
+        subs = [j for j in range(i + 1, len(groups)) if _labels(groups[j]) == _labels(head)]
         best = None
         for k in range(len(subs), 1, -1):
             blocks = [groups[j] for j in subs[:k]]
@@ -34,6 +35,6 @@ def find(ctx: Context) -> list[Relation]:
             if ok * 2 >= len(rels) and (best is None or ok > best[0]):
                 best = (ok, rels, subs[:k])
         if best:
-            out.extend(best[1])
+            out.extend(Claim(r.result, [r], "parallel", r.evidence, pinned=True) for r in best[1])
             used.update(best[2])
     return out

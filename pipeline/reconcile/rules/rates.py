@@ -1,8 +1,10 @@
-"""Execution and completion rates in prose: 执行率 / 完成率 = actual / budget.
+"""Execution and completion rates in prose: 执行率 / 完成率 / 到位率 / 完成预算的 x% = actual ÷ budget.
 
-The budget and actual a rate is of are found by what the report states: the pair in the same
-sentence, else the stated figures whose ratio gives the printed rate (one actual, a few actuals of the
-same section over one budget, or all top-level actuals over all top-level budgets).
+Actual and budget are found by their roles (执行/支出/拨付/到位/决算 against 预算/下达/计划/资金总额), in the
+rate's own sentence first, then in the passage before it: the rate's sentence often names only the
+actual (实际执行 9265.35 万元，执行率 88.74%) and the budget stood a paragraph before. The reading is pinned
+when the roles leave one actual and one budget amount (by value); else a rate that matches no reading is
+unverifiable, not a slip.
 """
 
 from __future__ import annotations
@@ -12,64 +14,106 @@ import re
 from collections import Counter
 
 from ...labels import subject_of
-from ..context import Context, Relation, cfg
+from ..claims import Claim, Relation, detector
+from ..context import Context, Item, rx
 from ..verify import holds
 
 _MAX_SUBSET = 4
+_NEAR = 6
 
 
-def find(ctx: Context) -> list[Relation]:
-    c = cfg()
-    rate = re.compile("|".join(c["rate_words"]))
-    budget_rx = re.compile("|".join(c["budget_words"]))
-    diff_rx = re.compile("|".join(c["difference_words"]))
-    actual_rx = re.compile("|".join(c["actual_words"]))
+def _is_rate(ctx: Context, it: Item) -> bool:
+    return it.fig.kind == "percent" and bool(rx("rate_words").search(it.fig.label or "")
+                                             or rx("rate_words").search(ctx.lead(it)))
 
-    def is_actual(f) -> bool:
-        return f.kind == "amount" and bool(actual_rx.search(f.label or ""))
 
-    def is_budget(f) -> bool:
-        # 超预算 131.29 names a difference, not a budget
-        return (f.kind == "amount" and bool(budget_rx.search(f.label or "")) and not is_actual(f)
-                and not diff_rx.search(f.label or ""))
+def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
+    if p.fig.kind != "amount" or p.role.change or p.role.prior:
+        return False
+    if arrival:
+        return bool(rx("arrival_words").search((p.fig.label or "") + ctx.text[p.end:p.end + 8]))
+    return p.role.actual_cue if cue else p.role.actual
 
-    out: list[Relation] = []
+
+def _budget(ctx: Context, p: Item, cue: bool = True) -> bool:
+    # 超预算 131.29 names a difference, not a budget
+    return (p.fig.kind == "amount" and (p.role.budget_cue if cue else p.role.budget) and not p.role.change
+            and not p.role.prior and not re.search("超|结余|节约", p.fig.label or ""))
+
+
+def _distinct(items: list[Item]) -> list[Item]:
+    seen, out = set(), []
+    for p in items:
+        if p.fig.value_yuan not in seen:
+            seen.add(p.fig.value_yuan)
+            out.append(p)
+    return out
+
+
+@detector("rates", reads=("items", "groups", "sections"))
+def find(ctx: Context) -> list[Claim]:
+    """A rate named 执行率/完成率/到位率…: actual ÷ budget, the roles read from the words."""
+    out: list[Claim] = []
     amounts = [it for it in ctx.items if it.fig.kind == "amount"]
     for it in ctx.items:
+        if not _is_rate(ctx, it):
+            continue
         f = it.fig
-        if f.kind != "percent" or not rate.search(f.label or ""):
-            continue
+        arrival = bool(rx("arrival_rates").search(f.label or ""))
         ev = ctx.words(it.pos - 20, it.end)
-        same = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "amount"]
-        act = next((x for x in reversed(same) if is_actual(x)), None)
-        bud = next((x for x in reversed(same) if is_budget(x)), None)
-        if not (act and bud):
-            # a completion rate of a physical target: 完成 52.5 公里，目标值 50 公里，完成率 105%
-            counts = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "count" and p.pos < it.pos]
-            tgt = next((x for x in reversed(counts) if re.search("目标|计划", x.label or "")), None)
-            act = next((x for x in reversed(counts) if x is not tgt and tgt is not None and x.unit == tgt.unit
-                        and re.search("完成|实际|实现", x.label or "")), None)
-            bud = tgt if act else None
-        pair = Relation("ratio", f, [act, bud], evidence=ev) if act and bud else None
-        if pair and holds(ctx, pair):
-            out.append(pair)
-            continue
-        found = (_search(ctx, f, amounts, is_actual, is_budget, ev)
-                 or _whole(ctx, f, amounts, is_actual, is_budget, ev)
-                 or _itemised(ctx, f, it, amounts, is_actual, is_budget, ev))
-        if found:
-            out.append(found)
-        elif pair:
-            out.append(pair)
-        else:
-            out.append(Relation("ratio", f, [], evidence=ev))  # unverifiable: the report gives no base
+        same = [p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos]
+        passage = [p for p in ctx.passage(it) if p.sentence != it.sentence][:24]
+        acts_s = [p for p in same if _actual(ctx, p, arrival)]
+        buds_s = [p for p in same if _budget(ctx, p) and p not in acts_s]
+        if arrival and not buds_s:
+            # 10441 万元资金全部拨付到位，到位率 100%: the figure arrived is also the money planned
+            buds_s = [p for p in same if p.fig.kind == "amount" and not p.role.change and p not in acts_s]
+        acts_p = [p for p in passage if _actual(ctx, p, arrival)][:_NEAR]
+        buds_p = [p for p in passage if _budget(ctx, p) and not _actual(ctx, p, arrival)][:_NEAR]
+        readings: list[Relation] = []
+        pinned = False
+        for a in acts_s:
+            for b in buds_s:
+                if a is not b:
+                    readings.append(Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际数 ÷ 预算数"))
+        if readings:
+            pinned = len(_distinct(acts_s)) == 1 and len(_distinct(buds_s)) == 1
+        near_budgets = buds_s or buds_p
+        for a in acts_s or acts_p:
+            for b in buds_p:
+                readings.append(Relation("ratio", f, [a.fig, b.fig], evidence=ctx.words(b.pos, it.end),
+                                         reading="实际数 ÷ 前文预算数"))
+        if not buds_s and acts_s and buds_p:
+            # the sentence names one actual, and the passage one budget (by value): that pair is meant
+            pinned = len(_distinct(acts_s)) == 1 and len(_distinct(buds_p)) == 1
+        if not pinned and not readings:
+            readings += _targets(ctx, it, f, ev)
+            pinned = bool(readings)
+        # stated structures pin their reading before any pair: the whole budget, then items listed after
+        for structured in (_itemised(ctx, f, it, amounts, ev), _whole(ctx, f, amounts, ev)):
+            if structured is not None:
+                readings.insert(0, structured)
+                pinned = True
+        readings += _search(ctx, f, amounts, ev)
+        if not near_budgets and not readings:
+            readings = [Relation("ratio", f, [], evidence=ev)]
+        out.append(Claim(f, readings, "rates", ev, pinned=pinned))
     return out
+
+
+def _targets(ctx: Context, it: Item, f, ev: str) -> list[Relation]:
+    """A completion rate of a physical target: 完成 52.5 公里，目标值 50 公里，完成率 105%."""
+    counts = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "count" and p.pos < it.pos]
+    tgt = next((x for x in reversed(counts) if re.search("目标|计划", x.label or "")), None)
+    act = next((x for x in reversed(counts) if x is not tgt and tgt is not None and x.unit == tgt.unit
+                and re.search("完成|实际|实现", x.label or "")), None)
+    return [Relation("ratio", f, [act, tgt], evidence=ev, reading="完成数 ÷ 目标数")] if act and tgt else []
 
 
 _WHOLE = re.compile(r"^(?:本年度|本年|年度|全年|部门|单位|整体|总体|预算|支出|资金|项目)*(?:执行率|完成率|支出率)$")
 
 
-def _whole(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
+def _whole(ctx: Context, f, amounts: list[Item], ev: str) -> Relation | None:
     """A rate said of the whole budget (预算支出完成率) is all top-level actuals over all top-level budgets
     of the chapter that states them; stated this way, a mismatch is a slip."""
     if not _WHOLE.match(f.label or ""):
@@ -77,23 +121,23 @@ def _whole(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
     chapters: dict = {}
     for a in amounts:
         if a.fig.id not in ctx.part_ids:
-            chapters.setdefault(ctx.top_section.get(a.fig.section), []).append(a.fig)
-    for figs in chapters.values():
-        act = [x for x in figs if is_actual(x)]
-        bud = [x for x in figs if is_budget(x)]
+            chapters.setdefault(ctx.top_section.get(a.fig.section), []).append(a)
+    for items in chapters.values():
+        act = [x.fig for x in items if _actual(ctx, x, False, cue=False)]
+        bud = [x.fig for x in items if _budget(ctx, x, cue=False) and not x.role.actual]
         if len(act) >= 2 and len(bud) >= 2 and len(act) == len(bud):
-            return Relation("ratio_sum", f, numerator=act, denominator=bud, evidence=ev)
+            return Relation("ratio_sum", f, numerator=act, denominator=bud, evidence=ev, reading="各项实际数之和 ÷ 各项预算数之和")
     return None
 
 
-def _itemised(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
+def _itemised(ctx: Context, f, it: Item, amounts: list[Item], ev: str) -> Relation | None:
     """A rate followed by its items, each with a budget and an actual (其中：A 预算 x，实际完成 y；B …):
     the rate is Σ actual / Σ budget, over the stated total budget when one equals the items' budgets."""
-    after = [a for a in amounts if a.pos > it.end and a.fig.section == f.section
+    after = [a for a in ctx.items[it.n + 1:it.n + 40] if a.fig.kind == "amount" and a.fig.section == f.section
              and a.sentence <= it.sentence + 6]
     if not after or after[0].sentence > it.sentence + 2:
         return None
-    actuals = [a.fig for a in after if is_actual(a.fig)]
+    actuals = [a.fig for a in after if a.role.actual and not a.role.change]  # named outright
     measure = Counter(_measure(x.label) for x in actuals).most_common(1)
     if not measure or not measure[0][0]:
         return None
@@ -103,8 +147,8 @@ def _itemised(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
         if _measure(a.label) != measure[0][0] or not subject or subject == a.label or subject in items:
             continue
         budget = next((b.fig for b in after if b.pos < ctx.item_of[a.id].pos and b.fig is not a
-                       and (b.fig.label in (subject, subject + "预算") or (is_budget(b.fig) and subject_of(b.fig.label) == subject))),
-                      None)
+                       and (b.fig.label in (subject, subject + "预算")
+                            or (_budget(ctx, b, cue=False) and subject_of(b.fig.label) == subject))), None)
         if budget is None:
             return None  # an item without its budget: the structure is not what this rule reads
         items[subject] = (budget, a)
@@ -114,11 +158,12 @@ def _itemised(ctx, f, it, amounts, is_actual, is_budget, ev) -> Relation | None:
     acts = [a for _, a in items.values()]
     denominator = budgets
     # the report's own total of those budgets (项目支出预算 3698 = 2970 + 670 + 58) is what it divides by
-    for total in (a.fig for a in amounts if is_budget(a.fig) and a.fig not in budgets and a.pos < it.pos):
+    for total in (a.fig for a in amounts if _budget(ctx, a, cue=False) and a.fig not in budgets and a.pos < it.pos):
         if holds(ctx, Relation("sum", total, budgets)):
             denominator = [total]
             break
-    return Relation("ratio_sum", f, numerator=acts, denominator=denominator, evidence=ev)
+    return Relation("ratio_sum", f, numerator=acts, denominator=denominator, evidence=ev,
+                    reading="各项实际数之和 ÷ 预算数")
 
 
 def _measure(label: str | None) -> str | None:
@@ -126,31 +171,31 @@ def _measure(label: str | None) -> str | None:
     return label[len(subject):] if label and subject and subject != label else None
 
 
-def _search(ctx, f, amounts, is_actual, is_budget, ev) -> Relation | None:
-    section = [a.fig for a in amounts if a.fig.section == f.section]
-    actuals = [x for x in section if is_actual(x)][:8]
-    budgets = [a.fig for a in amounts if is_budget(a.fig)]
-    for a in actuals:
-        for b in budgets:
-            rel = Relation("ratio", f, [a, b], evidence=ev, strict=False)
-            if holds(ctx, rel):
-                return rel
+def _search(ctx: Context, f, amounts: list[Item], ev: str) -> list[Relation]:
+    """Readings by arithmetic among the section's actuals and the report's budgets: kept only if they hold."""
+    section = [a for a in amounts if a.fig.section == f.section]
+    actuals = [x.fig for x in section if _actual(ctx, x, False, cue=False)][:8]
+    budgets = [a.fig for a in amounts if _budget(ctx, a, cue=False)][:24]
+    out = [Relation("ratio", f, [a, b], evidence=ev, reading="实际数 ÷ 预算数") for a in actuals for b in budgets
+           if a is not b]
     if f.decimals == 0:
-        return None  # a whole-number rate is met by too many combinations to name one
-    # a rate of the whole: all actuals over all budgets stated at the top level of one chapter
+        return [r for r in out if near(f, r) and holds(ctx, r)][:1]  # a whole-number rate is met by too many pairs to name more
     chapters = {ctx.top_section.get(a.fig.section) for a in amounts}
     for chapter in chapters:
-        top = [a.fig for a in amounts if ctx.top_section.get(a.fig.section) == chapter and a.fig.id not in ctx.part_ids]
-        top_act = [x for x in top if is_actual(x)]
-        top_bud = [x for x in top if is_budget(x)]
+        top = [a for a in amounts if ctx.top_section.get(a.fig.section) == chapter and a.fig.id not in ctx.part_ids]
+        top_act = [x.fig for x in top if _actual(ctx, x, False, cue=False)]
+        top_bud = [x.fig for x in top if _budget(ctx, x, cue=False)]
         if len(top_act) >= 2 and len(top_bud) >= 2:
-            rel = Relation("ratio_sum", f, numerator=top_act, denominator=top_bud, evidence=ev, strict=False)
-            if holds(ctx, rel):
-                return rel
+            out.append(Relation("ratio_sum", f, numerator=top_act, denominator=top_bud, evidence=ev))
     for k in range(2, min(_MAX_SUBSET, len(actuals)) + 1):
         for subset in itertools.combinations(actuals, k):
-            for b in budgets:
-                rel = Relation("ratio_sum", f, numerator=list(subset), denominator=[b], evidence=ev, strict=False)
-                if holds(ctx, rel):
-                    return rel
-    return None
+            for b in budgets[:6]:
+                out.append(Relation("ratio_sum", f, numerator=list(subset), denominator=[b], evidence=ev))
+    return [r for r in out if near(f, r) and holds(ctx, r)][:1]
+
+
+def near(f, rel: Relation) -> bool:
+    """A cheap float look before the exact check: within 1 % of the stated rate."""
+    num = sum((m.value_yuan or 0) for m in (rel.numerator or rel.operands[:1]))
+    den = sum((m.value_yuan or 0) for m in (rel.denominator or rel.operands[1:]))
+    return den > 0 and abs(num / den * 100 - f.value) <= max(1.0, abs(f.value) * 0.01)

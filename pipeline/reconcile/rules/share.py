@@ -1,94 +1,120 @@
-"""Shares: X 万元，占 Y（的）p% — a ratio of X to the figure it is a share of."""
+"""Shares: X 万元，占 Y（的）p% — a ratio of X to the total it is a share of.
+
+The base is what the 占 phrase names: a figure printed inside it (占总支出 580 万元的 20%), else the figure
+whose label the phrase names, else the total of X's own breakdown, else — the wording not saying — a
+total stated before in the passage (a series of 占 in one list shares one base).
+"""
 
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from ...labels import clean
-from ..context import Context, Relation
+from ..claims import Claim, Relation, detector
+from ..context import Context, Item
+from ..verify import holds
+from .affinity import overlap
+
+_SPAN = 30  # how far before the percentage 占 may stand
 
 
-def _f1(a: str, b: str) -> float:
-    from collections import Counter
-
-    ca, cb = Counter(a), Counter(b)
-    common = sum((ca & cb).values())
-    return 0.0 if not common else 2 * common / (len(a) + len(b))
-
-
-def denominator(ctx: Context, it, numerator) -> object | None:
+def _share_at(ctx: Context, it: Item) -> int:
     start = ctx.sentence_span(it.sentence)[0]
-    at = ctx.text.rfind("占", start, it.pos)
-    if at < 0:
-        return None
-    # a figure printed inside the 占 … 的 phrase is the base itself
-    inner = [p.fig for p in ctx.items if at < p.pos < it.pos and p.fig.kind == "amount"]
-    if inner:
-        return inner[-1]
-    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1:it.pos].strip()))
-    # the other parts of the numerator's own breakdown are never its base
-    siblings = {p.id for g in ctx.groups if numerator in g.parts for p in g.parts}
-    cands = [p.fig for p in ctx.items if p.pos < at and p.fig.kind == numerator.kind and p.fig is not numerator
-             and p.fig.unit == numerator.unit and p.fig.value >= numerator.value and p.fig.id not in siblings]
-    if phrase:
-        scored = [(1.0 if (c.label or "") == phrase else _f1(c.label or "", phrase), -i, c)
-                  for i, c in enumerate(reversed(cands))]
-        scored = [s for s in scored if s[0] >= 0.6]
-        if scored:
-            return max(scored, key=lambda s: (s[0], s[1]))[2]
-    for g in ctx.groups:
-        if numerator in g.parts and g.total is not None:
-            return g.total
+    at = ctx.text.rfind("占", max(start, it.pos - _SPAN), it.pos)
+    if at >= 0 and it.n > 0 and ctx.items[it.n - 1].pos > at and ctx.items[it.n - 1].fig.kind == "percent":
+        return -1  # 占 belongs to the percentage before this one
+    return at
+
+
+def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
+    start = ctx.sentence_span(it.sentence)[0]
+    for p in reversed(ctx.items[max(0, it.n - 8):it.n]):
+        if p.pos >= at:
+            continue
+        if p.pos < start - 200:
+            break
+        if p.fig.kind in ("amount", "count") and p.fig.unit != "%":
+            return p
     return None
 
 
-def find(ctx: Context) -> list[Relation]:
-    out: list[Relation] = []
+def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
+    """Candidate bases, most likely first, and whether the words pin the first."""
+    inner = [p.fig for p in ctx.items[num.n + 1:it.n] if at < p.pos < it.pos and p.fig.kind == num.fig.kind]
+    if inner:
+        return [inner[-1]], True
+    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1:it.pos].strip()))
+    siblings = {p.id for g in ctx.groups if num.fig in g.parts for p in g.parts}
+    cands = [p for p in ctx.passage(num, 6) if p.fig.kind == num.fig.kind and p.fig.unit == num.fig.unit
+             and p is not num and p.fig.value >= num.fig.value and p.fig.id not in siblings]
+    out: list = []
+    pinned = False
+    if phrase:
+        scored = [((1.0 if (c.fig.label or "") == phrase else overlap(c.fig.label or "", phrase)), -i, c.fig)
+                  for i, c in enumerate(cands)]
+        scored = sorted((s for s in scored if s[0] >= 0.6), key=lambda s: (s[0], s[1]), reverse=True)
+        out += [s[2] for s in scored]
+        pinned = bool(scored) and scored[0][0] == 1.0
+    for g in ctx.groups:
+        if num.fig in g.parts and g.total is not None and g.total not in out:
+            out.append(g.total)
+            pinned = pinned or not phrase
+    out += [c.fig for c in cands[:8] if c.fig not in out]
+    return out, pinned
+
+
+@detector("share", reads=("items", "groups"))
+def find(ctx: Context) -> list[Claim]:
+    """占 … p%: the share of the figure before 占 in the total the phrase names."""
+    out: list[Claim] = []
     for it in ctx.items:
-        f = it.fig
-        if f.kind != "percent":
+        if it.fig.kind != "percent":
             continue
-        start = ctx.sentence_span(it.sentence)[0]
-        at = ctx.text.rfind("占", start, it.pos)
-        if at < 0 or it.pos - at > 30:
+        at = _share_at(ctx, it)
+        if at < 0:
             continue
-        num = next((p.fig for p in reversed(ctx.items) if p.pos < at and p.pos >= start - 200
-                    and p.fig.kind in ("amount", "count") and p.fig.unit not in ("%",)), None)
+        num = _numerator(ctx, it, at)
         if num is None:
             continue
-        den = denominator(ctx, it, num)
-        if den is None or den is num:
-            continue
-        out.append(Relation("ratio", f, [num, den], evidence=ctx.words(ctx.item_of[num.id].pos, it.end)))
-    out += _series(ctx, out)
+        bases, pinned = _bases(ctx, it, num, at)
+        ev = ctx.words(num.pos, it.end)
+        readings = [Relation("ratio", it.fig, [num.fig, b], evidence=ev, reading="占比 = 本项 ÷ 总额") for b in bases]
+        out.append(Claim(it.fig, readings or [Relation("ratio", it.fig, [num.fig])], "share", ev, pinned=pinned))
     return out
 
 
-def _series(ctx: Context, shares: list[Relation]) -> list[Relation]:
-    """Shares of one base that add up to 100 %: their figures add up to the base."""
-    from fractions import Fraction
-
-    # a series is stated in one passage; one base may be named twice there
-    # (本年财政拨款支出 488.80 … 占本年支出的), so shares are grouped by what the base is
-    by_base: dict[tuple, list[Relation]] = {}
-    for r in shares:
-        base = r.operands[1]
-        by_base.setdefault((r.result.paragraph, base.kind, base.unit, base.value), []).append(r)
-    out = []
-    for rels in by_base.values():
-        if len(rels) < 3:
+@detector("share_series", reads=("items", "groups"))
+def series(ctx: Context) -> list[Claim]:
+    """Shares of one base that add up to 100 % in one paragraph: their figures add up to the base."""
+    by_paragraph: dict[int, list[tuple[Item, Item, list]]] = {}
+    for it in ctx.items:
+        if it.fig.kind != "percent":
             continue
-        # the base printed inside the series itself is the one the series adds up to
-        first = ctx.item_of[rels[0].operands[0].id].pos
-        inside = [r.operands[1] for r in rels if r.operands[1].id in ctx.item_of
-                  and ctx.item_of[r.operands[1].id].pos > first]
-        lo = sum(ctx.iv(r.result).lo for r in rels)
-        hi = sum(ctx.iv(r.result).hi for r in rels)
+        at = _share_at(ctx, it)
+        num = _numerator(ctx, it, at) if at >= 0 else None
+        if num is None:
+            continue
+        bases, _ = _bases(ctx, it, num, at)
+        by_paragraph.setdefault(it.fig.paragraph, []).append((it, num, bases))
+    out: list[Claim] = []
+    for rows in by_paragraph.values():
+        if len(rows) < 3:
+            continue
+        lo = sum(ctx.iv(r[0].fig).lo for r in rows)
+        hi = sum(ctx.iv(r[0].fig).hi for r in rows)
         if not lo <= Fraction(100) <= hi:
             continue
-        parts = [r.operands[0] for r in rels]
-        base = inside[0] if inside else rels[0].operands[1]
+        parts = [r[1].fig for r in rows]
+        # the base they share: one that every share's own reading holds against, else the first named
+        common = [b for b in rows[0][2] if all(b in r[2] for r in rows)]
+        if not common:
+            continue
+        base = next((b for b in common if all(holds(ctx, Relation("ratio", r[0].fig, [r[1].fig, b])) for r in rows)),
+                    common[0])
         if base in parts:
             continue
-        out.append(Relation("sum", base, parts, evidence=rels[0].evidence + " … " + rels[-1].evidence))
+        ev = ctx.words(rows[0][1].pos, rows[-1][0].end)
+        out.append(Claim(base, [Relation("sum", base, parts, evidence=ev, reading="各占比合计 100%，各项之和即总额")],
+                         "share_series", ev, pinned=True))
     return out

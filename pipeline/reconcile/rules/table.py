@@ -7,7 +7,8 @@ import re
 from collections import defaultdict
 
 from ...vocabulary import vocab
-from ..context import Context, Relation
+from ..claims import Claim, Relation, detector
+from ..context import Context
 
 
 def _rows(figures):
@@ -17,7 +18,13 @@ def _rows(figures):
     return dict(sorted(rows.items()))
 
 
-def find(ctx: Context) -> list[Relation]:
+@detector("table", reads=("tables",))
+def find(ctx: Context) -> list[Claim]:
+    """The rules a table's structure states: each relation is pinned by the headers it was read from."""
+    return [Claim(r.result, [r], "table", r.evidence, pinned=True) for r in _relations(ctx)]
+
+
+def _relations(ctx: Context) -> list[Relation]:
     out: list[Relation] = []
     t = vocab()["tables"]
     total_rx = re.compile("|".join(t["total_rows"]))

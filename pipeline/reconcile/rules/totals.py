@@ -2,39 +2,50 @@
 
 from __future__ import annotations
 
-import re
-
-from ..context import Context, Relation, cfg
-from ..verify import holds
+from ..claims import Claim, Relation, detector
+from ..context import Context, rx
 
 _MAX_PARTS = 6
-_NEAR = 0.15  # a stated total this close to a run of figures is taken as their (mis-added) sum
+_NEAR = 0.15  # a stated total this close to the whole run before it is taken as their (mis-added) sum
 
 
-def find(ctx: Context) -> list[Relation]:
-    words = re.compile("|".join(cfg()["total_words"]))
-    group_totals = {g.total.id for g in ctx.groups if g.total is not None and len(g.parts) >= 2}
-    out: list[Relation] = []
-    for n, it in enumerate(ctx.items):
+@detector("totals", reads=("items", "groups"))
+def find(ctx: Context) -> list[Claim]:
+    """合计/共计/总计 after a run of amounts: the run adds up to it."""
+    out: list[Claim] = []
+    for it in ctx.items:
         f = it.fig
-        if f.kind != "amount" or f.id in group_totals or f.id in ctx.part_ids or f.id in ctx.claimed:
+        if f.kind != "amount" or f.id in ctx.group_totals or f.id in ctx.part_ids or not it.role.level:
             continue
-        if not (words.search(f.label or "") or words.search(ctx.before(it, 6))):
+        if not (rx("total_words").search(f.label or "") or rx("total_words").search(ctx.before(it, 6))):
             continue
-        run = [p for p in ctx.items[:n] if p.fig.kind == "amount" and p.fig.id not in ctx.part_ids
-               and p.fig.section == f.section and p.fig.unit == f.unit][-_MAX_PARTS:]
-        best = None
-        for k in range(2, len(run) + 1):
-            parts = [p.fig for p in run[-k:]]
-            rel = Relation("sum", f, parts, evidence=ctx.words(run[-k].pos, it.end))
-            if holds(ctx, rel):
-                best = rel
+        # the run: amounts of the same section, unit and role before the total, back to the paragraph
+        # that opens the passage (a heading, or where a previous total closed a run)
+        run = []
+        for p in reversed(ctx.items[max(0, it.n - 3 * _MAX_PARTS):it.n]):
+            q = p.fig
+            if q.section != f.section or q.unit != f.unit or q.kind != "amount":
                 break
-            gap = abs(sum(p.value for p in parts) - f.value) / max(abs(f.value), 1e-9)
-            if gap <= _NEAR and (best is None or gap < best[1]):
-                best = (rel, gap)
-        if isinstance(best, tuple):
-            best = best[0]
-        if best is not None:
-            out.append(best)
+            if q.id in ctx.part_ids or p.role.change != it.role.change or p.role.adjust:
+                continue
+            if rx("total_words").search(q.label or ""):
+                break  # a previous total closes the run before it
+            run.append(p)
+            if len(run) == _MAX_PARTS:
+                break
+        run.reverse()
+        if len(run) < 2:
+            continue
+        readings = [Relation("sum", f, [p.fig for p in run[-k:]], evidence=ctx.words(run[-k].pos, it.end))
+                    for k in range(2, len(run) + 1)]
+        # none holds: the run whose sum comes closest names what was meant to be added, if close enough
+        # to be a slip rather than another total (positive parts only: a run with a negative adjustment
+        # in it is not a plain list)
+        gaps = [(abs(sum(p.value for p in r.operands) - f.value) / max(abs(f.value), 1e-9), n)
+                for n, r in enumerate(readings) if all(p.value >= 0 for p in r.operands)]
+        best = min(gaps, default=None)
+        pinned = best is not None and best[0] <= _NEAR
+        if pinned:
+            readings.insert(0, readings.pop(best[1]))
+        out.append(Claim(f, readings, "totals", readings[0].evidence, pinned=pinned))
     return out
