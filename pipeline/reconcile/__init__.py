@@ -70,23 +70,29 @@ def reconcile(report: Report) -> Report:
 
 
 def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim, Relation, Verdict]]:
-    """One statement, one finding: where some reading of a figure holds, the readings of it that do
-    not are dropped (unless a pinned slip is contradicted only by arithmetic found without words); a
-    figure gets one failure at most, and an unverifiable note only when nothing else was said of it."""
+    """One statement, one finding. Outcomes about one figure and of one family (what a total is made
+    of; what a percentage is of) are readings of the same statement when they share figures: where one
+    holds, the failing ones are dropped; of several failures one is kept. Arithmetic found without words
+    never hides a stated slip, and repeats what a stated relation says only once. An unverifiable note
+    is kept only when nothing else was found about the figure."""
     by_result: dict[tuple[str, str], list[tuple[Claim, Relation, Verdict]]] = {}
     for o in outcomes:
         by_result.setdefault((o[1].result.id, _family(o[1])), []).append(o)
     # what stated relations already say: the same parts found again by arithmetic add nothing
-    stated_parts = {frozenset(m.id for m in o[1].members) for o in outcomes if o[0].stated and o[2].status == "pass"}
+    stated_parts = {(o[1].result.id, _ids(o)) for o in outcomes if o[0].stated and o[2].status == "pass"}
     keep: set[int] = set()
     for group in by_result.values():
         passes = [o for o in group if o[2].status == "pass"
-                  and (o[0].stated or frozenset(m.id for m in o[1].members) not in stated_parts)]
+                  and (o[0].stated or (o[1].result.id, _ids(o)) not in stated_parts)]
         fails = [o for o in group if o[2].status == "fail"]
-        stated_pass = any(o[0].stated for o in passes)
         keep.update(id(o) for o in passes)
-        if fails and not stated_pass:
-            keep.add(id(fails[0]))
+        # a failing reading sharing figures with a stated one that holds, or with a failure already kept,
+        # is another reading of the same statement; one with figures of its own is another statement
+        taken = [_ids(o) for o in passes if o[0].stated]
+        for o in fails:
+            if not any(_ids(o) & t for t in taken):
+                keep.add(id(o))
+                taken.append(_ids(o))
         if not passes and not fails:
             keep.update(id(o) for o in group if o[2].status == "unverifiable")
     seen: set[tuple] = set()
@@ -101,6 +107,10 @@ def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim
         seen.add(key)
         out.append(o)
     return out
+
+
+def _ids(o: tuple[Claim, Relation, Verdict]) -> frozenset[str]:
+    return frozenset(m.id for m in o[1].members)
 
 
 def _checks(ctx: Context, outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[Check]:

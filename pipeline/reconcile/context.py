@@ -228,7 +228,8 @@ class Context:
             adjust = 1
         elif re.search(rf"(?:{alternation(cfg()['adjust_down'])})$", near):
             adjust = -1
-        prior = not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
+        prior = (not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
+                 and not re.search(cfg()["prior_not"], label + lead))
         sentence_start = self.sentence_span(it.sentence)[0]
         years = _YEAR.findall(self.text[max(sentence_start, self.clause_start(it.pos) - 30):it.pos])
         year = int(years[-1]) if years else None
@@ -277,20 +278,26 @@ class Context:
             nested = [h for h in groups[lo:] if h.pos < g.scope_end]
             inside = [it for it in self._items_between(g.pos, g.scope_end)
                       if not any(h.pos < it.pos < h.scope_end for h in nested)]
-            cands, g.adjacent = self._totals(g, inside)
+            cands, adjacent = self._totals(g, inside)
             cls = figure_class(cands[0].fig) if cands else next(
                 (figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
             parts: list[Item] = []
+            adjust_at = None
             for it in inside:
                 if cls is None or figure_class(it.fig) != cls:
                     continue
-                if it.role.adjust:
-                    break  # 下达 A，其中 a1、a2，调减 d：the breakdown ends where the adjustment starts
-                if it.role.change or (it.role.prior and not any(x.fig.kind == it.fig.kind for x in cands[:1]
-                                                                 if x.role.prior)):
+                if it.role.change or (it.role.prior and not any(x.role.prior for x in cands[:1])):
                     continue
+                if it.role.adjust and adjust_at is None:
+                    adjust_at = len(parts)
                 parts.append(it)
-            g.totals = [it.fig for it in cands if figure_class(it.fig) == cls]
+            if adjust_at is not None and adjust_at >= 2:
+                # 下达 A，其中 a1、a2，调减 d，实际下达 e: the breakdown ends where the adjustment starts;
+                # 其中年初预算 a，调整追加 d (one part before it) makes the adjustment a part
+                parts = parts[:adjust_at]
+            # the wording pins the nearest figure: other candidates are readings only when it does not
+            g.totals = [it.fig for it in (cands[:1] if adjacent else cands) if figure_class(it.fig) == cls]
+            g.adjacent = adjacent
             g.parts = [it.fig for it in parts]
             g.cuts = [n for n in range(2, len(parts))
                       if re.search(r"[;；]", self.text[parts[n - 1].end:parts[n].pos])]

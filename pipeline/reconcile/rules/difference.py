@@ -51,3 +51,28 @@ def _pairs(f, cands: list[Item], evidence: str) -> list[Relation]:
             if a is not b and a.fig.value >= b.fig.value:
                 out.append(Relation("difference", f, [a.fig, b.fig], evidence=evidence))
     return out
+
+
+@detector("adjustment", reads=("items", "groups"))
+def adjusted(ctx: Context) -> list[Claim]:
+    """下达 A，…，调减 d，实际下达 e: what is left after an adjustment is the total less (or plus) it."""
+    out: list[Claim] = []
+    for it in ctx.items:
+        d = it.fig
+        if d.kind != "amount" or not it.role.adjust:
+            continue
+        sentence = ctx.in_sentence(it.sentence)
+        before = [p for p in reversed(sentence) if p.pos < it.pos and p.fig.kind == "amount" and p.role.level
+                  and not p.role.adjust and p.fig.id not in ctx.part_ids and not p.role.prior]
+        after = [p for p in sentence if p.pos > it.pos and p.fig.kind == "amount" and p.role.level
+                 and not p.role.adjust and not p.role.prior]
+        if not before or not after:
+            continue
+        base, left = before[0], after[0]
+        ev = ctx.words(base.pos, left.end)
+        if it.role.adjust < 0:
+            rel = Relation("difference", left.fig, [base.fig, d], evidence=ev, reading="调整前 − 调减数")
+        else:
+            rel = Relation("sum", left.fig, [base.fig, d], evidence=ev, reading="调整前 + 追加数")
+        out.append(Claim(left.fig, [rel], "adjustment", ev, pinned=True))
+    return out

@@ -37,16 +37,18 @@ def sums_after(ctx: Context) -> list[Claim]:
     """A total and the figures that follow it, when some of them add up to it beyond chance."""
     c = cfg()
     window, max_parts, chance = c["discovery_window"], c["discovery_max_parts"], c["chance"]
+    levels = {s.id: s.level for s in ctx.report.sections}
     out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
         cls = figure_class(f)
         if cls is None or f.value <= 0 or it.role.adjust:
             continue
-        top = ctx.top_section.get(f.section)
+        own = levels.get(f.section, 0)
         follow: list[Item] = []
         for p in ctx.items[it.n + 1:it.n + 1 + 3 * window]:
-            if ctx.top_section.get(p.fig.section) != top:
+            # the parts stand in the total's own section or the ones it opens, never past a sibling
+            if p.fig.section != f.section and levels.get(p.fig.section, 0) <= own:
                 break
             if (figure_class(p.fig) == cls and p.role.change == it.role.change and not p.role.adjust
                     and p.role.prior == it.role.prior and 0 <= _value(p.fig) < _value(f)):

@@ -48,6 +48,16 @@ def find(ctx: Context) -> list[Claim]:
         ev = ctx.words((same[-1].pos if same else it.pos - 12), it.end)
         readings: list[Relation] = []
         pinned = False
+        if changes and not any(p.pos < changes[0].pos for p in currents):
+            # 财政拨款收入 382.17 万元，为…资金。较上年减少 157.86 万元，下降 29.2%: this year's figure closed
+            # the sentence before
+            rank = ctx.paragraph_rank.get(it.fig.paragraph, 0)
+            prev = [p for p in reversed(ctx.items[max(0, changes[0].n - 4):changes[0].n])
+                    if p.sentence >= it.sentence - 2 and p.fig.kind == "amount" and p.role.level and not p.role.prior
+                    and rank - ctx.paragraph_rank.get(p.fig.paragraph, -9) <= 1][:1]
+            for p in prev:
+                readings.append(Relation("change_rate", f, [changes[0].fig, p.fig], evidence=ctx.words(p.pos, it.end),
+                                         direction=direction, reading="增减额 ÷ 基数（本数减增减额）", fallback=True))
         if changes:
             d = changes[0]
             cur = next((p for p in currents if p.pos < d.pos), None)

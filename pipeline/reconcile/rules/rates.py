@@ -41,6 +41,10 @@ def _budget(ctx: Context, p: Item, cue: bool = True) -> bool:
             and not p.role.prior and not re.search("超|结余|节约", p.fig.label or ""))
 
 
+def _whole_budgets(ctx: Context, items: list[Item]) -> list[Item]:
+    return [b for b in items if b.fig.id not in ctx.part_ids]
+
+
 def _distinct(items: list[Item]) -> list[Item]:
     seen, out = set(), []
     for p in items:
@@ -62,7 +66,8 @@ def find(ctx: Context) -> list[Claim]:
         arrival = bool(rx("arrival_rates").search(f.label or ""))
         ev = ctx.words(it.pos - 20, it.end)
         same = [p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos]
-        passage = [p for p in ctx.passage(it) if p.sentence != it.sentence][:24]
+        # a budget is often stated once, at the head of the chapter: look further back for it
+        passage = [p for p in ctx.passage(it, 8) if p.sentence != it.sentence][:40]
         acts_s = [p for p in same if _actual(ctx, p, arrival)]
         buds_s = [p for p in same if _budget(ctx, p) and p not in acts_s]
         if arrival and not buds_s:
@@ -70,31 +75,31 @@ def find(ctx: Context) -> list[Claim]:
             buds_s = [p for p in same if p.fig.kind == "amount" and not p.role.change and p not in acts_s]
         acts_p = [p for p in passage if _actual(ctx, p, arrival)][:_NEAR]
         buds_p = [p for p in passage if _budget(ctx, p) and not _actual(ctx, p, arrival)][:_NEAR]
-        readings: list[Relation] = []
-        pinned = False
-        for a in acts_s:
-            for b in buds_s:
-                if a is not b:
-                    readings.append(Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际数 ÷ 预算数"))
-        if readings:
-            pinned = len(_distinct(acts_s)) == 1 and len(_distinct(buds_s)) == 1
+        in_sentence = [Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际数 ÷ 预算数")
+                       for a in acts_s for b in buds_s if a is not b]
+        before = [Relation("ratio", f, [a.fig, b.fig], evidence=ctx.words(b.pos, it.end), reading="实际数 ÷ 前文预算数")
+                  for a in acts_s or acts_p for b in buds_p if a is not b]
         near_budgets = buds_s or buds_p
-        for a in acts_s or acts_p:
-            for b in buds_p:
-                readings.append(Relation("ratio", f, [a.fig, b.fig], evidence=ctx.words(b.pos, it.end),
-                                         reading="实际数 ÷ 前文预算数"))
-        if not buds_s and acts_s and buds_p:
-            # the sentence names one actual, and the passage one budget (by value): that pair is meant
-            pinned = len(_distinct(acts_s)) == 1 and len(_distinct(buds_p)) == 1
-        if not pinned and not readings:
-            readings += _targets(ctx, it, f, ev)
-            pinned = bool(readings)
+        if in_sentence and len(_distinct(acts_s)) == 1 and len(_distinct(buds_s)) == 1:
+            readings, pinned = in_sentence[:1], True  # one actual, one budget in the rate's own sentence
+        elif not buds_s and len(_distinct(acts_s)) == 1 and len(_distinct(_whole_budgets(ctx, buds_p))) == 1:
+            # the sentence names one actual, and the passage before it one budget (by value; the parts of
+            # that budget's own breakdown aside): that pair is meant
+            top = _whole_budgets(ctx, buds_p)
+            readings = [r for r in before if r.operands[1].id in {b.fig.id for b in top}][:1]
+            pinned = True
+        else:
+            readings, pinned = in_sentence + before, False
+            if not readings:
+                readings = _targets(ctx, it, f, ev)
+                pinned = bool(readings)
         # stated structures pin their reading before any pair: the whole budget, then items listed after
         for structured in (_itemised(ctx, f, it, amounts, ev), _whole(ctx, f, amounts, ev)):
             if structured is not None:
                 readings.insert(0, structured)
                 pinned = True
-        readings += _search(ctx, f, amounts, ev)
+        if not pinned:
+            readings += _search(ctx, f, amounts, ev)  # arithmetic among the roles, only where words do not pin
         if not near_budgets and not readings:
             readings = [Relation("ratio", f, [], evidence=ev)]
         out.append(Claim(f, readings, "rates", ev, pinned=pinned))

@@ -1,0 +1,193 @@
+"""Reconciliation on sentences written for these tests: text in, checks out (no PDF drawn).
+
+Each test states one pattern of the genre the way bureaus word it, and asserts which relation is read,
+with which figures, and whether it passes, fails or cannot be verified.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.fromtext import report_from_text
+from pipeline.model import Check, Report
+
+
+def run(text: str) -> Report:
+    return report_from_text(text)
+
+
+def texts(report: Report, check: Check) -> list[str]:
+    by_id = {f.id: f for f in report.figures}
+    return [by_id[i].text for i in check.figures]
+
+
+def about(report: Report, result_text: str) -> list[Check]:
+    """The checks whose result is the figure printed as `result_text`."""
+    by_id = {f.id: f for f in report.figures}
+    return [c for c in report.checks if by_id[c.result].text == result_text]
+
+
+def only(report: Report, result_text: str) -> Check:
+    found = about(report, result_text)
+    assert len(found) == 1, [(c.rule, c.status, texts(report, c)) for c in found]
+    return found[0]
+
+
+# 1. change + rate: the rate is Δ ÷ (X ∓ Δ), never "from Δ to X"
+@pytest.mark.parametrize("sentence, status", [
+    ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长7.92%。", "pass"),
+    ("部门收入3,200.00万元，较上年减少400.00万元，下降11.11%。", "pass"),
+    ("全年收入52,340万元，同比增收6,210万元，增长13.46%。", "pass"),
+    ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长9.50%。", "fail"),
+])
+def test_change_and_rate_are_read_against_last_year(sentence: str, status: str) -> None:
+    r = run(sentence)
+    rate = next(f for f in r.figures if f.kind == "percent")
+    c = only(r, rate.text)
+    assert c.status == status
+    assert c.rule == "change_rate" and len(c.figures) == 3
+    assert not [x for x in r.checks if x.status == "fail" and x.result != c.result]
+
+
+def test_change_stated_a_sentence_after_the_figure() -> None:
+    r = run("1.财政拨款收入812.40万元，为本级财政拨付的资金。较上年减少90.60万元，下降10.03%，主要是人员减少。")
+    c = only(r, "10.03%")
+    assert c.status == "pass" and texts(r, c) == ["10.03%", "90.60万元", "812.40万元"]
+
+
+def test_rate_of_a_change_against_figures_stated_before() -> None:
+    r = run("2024年度会议费预算15.60万元。\n2023年度会议费决算支出16.25万元。\n"
+            "2024年度会议费预算较上年减少0.65万元，下降4.00%。")
+    c = about(r, "4.00%")
+    assert c and all(x.status == "pass" for x in c)
+    assert any(set(texts(r, x)) == {"4.00%", "0.65万元", "16.25万元"} for x in c)
+    diff = only(r, "0.65万元")
+    assert diff.status == "pass" and diff.rule == "difference"
+
+
+def test_growth_with_last_year_in_the_sentence() -> None:
+    r = run("本年项目支出1,320万元，上年项目支出1,200万元，增长10%。")
+    c = only(r, "10%")
+    assert c.rule == "growth" and c.status == "pass"
+
+
+# 2. nested and qualified breakdowns
+def test_breakdown_of_a_part_is_not_read_as_the_total_s() -> None:
+    r = run("项目总投资500万元，其中设备购置费为300万元，包含服务器120万元；存储设备100万元；网络设备80万元。")
+    c = only(r, "300万元")
+    assert c.status == "pass" and texts(r, c) == ["300万元", "120万元", "100万元", "80万元"]
+    assert not about(r, "500万元") or all(x.status != "fail" for x in about(r, "500万元"))
+
+
+def test_breakdown_then_adjustment_then_what_is_left() -> None:
+    r = run("下达资金1,000万元，其中：省级资金600万元、市级资金400万元，调减50万元，实际下达950万元。")
+    assert only(r, "1,000万元").status == "pass"
+    left = only(r, "950万元")
+    assert left.status == "pass" and texts(r, left) == ["950万元", "1,000万元", "50万元"]
+    r = run("下达资金1,000万元，其中：省级资金600万元、市级资金400万元，调减50万元，实际下达960万元。")
+    assert only(r, "960万元").status == "fail"
+
+
+def test_breakdown_that_names_some_parts_only_is_never_a_slip() -> None:
+    r = run("全年支出800万元，其中主要包括人员经费300万元、公用经费200万元等。")
+    assert all(c.status != "fail" for c in r.checks)
+
+
+def test_breakdown_right_after_its_total_that_does_not_add_up_is_a_slip() -> None:
+    r = run("决算收入900万元，其中：财政拨款收入700万元，事业收入150万元。")
+    c = only(r, "900万元")
+    assert c.status == "fail" and c.expected == 850
+
+
+def test_head_count_breakdown_in_the_next_sentence() -> None:
+    r = run("本部门编制人数12人，实有人数14人。其中：在职人员11人，退休人员3人。")
+    c = only(r, "14人")
+    assert c.status == "pass" and texts(r, c) == ["14人", "11人", "3人"]
+    r = run("本部门编制人数12人，实有人数15人。其中：在职人员11人，退休人员3人。")
+    assert only(r, "15人").status == "fail"
+
+
+def test_breakdown_until_the_semicolon_that_closes_it() -> None:
+    r = run("在职人员64人，其中：行政人员20人，事业人员44人；离退休人员31人。")
+    c = only(r, "64人")
+    assert c.status == "pass" and len(c.figures) == 3
+
+
+# 3. shares of the right base
+def test_shares_in_a_list_share_the_base_named_once() -> None:
+    r = run("本年支出合计1,250.00万元。其中：基本支出900.00万元，占本年支出合计的72.00%；项目支出350.00万元，占28.00%。")
+    a, b = only(r, "72.00%"), only(r, "28.00%")
+    assert a.status == b.status == "pass"
+    assert texts(r, a)[-1] == texts(r, b)[-1] == "1,250.00万元"
+
+
+def test_share_of_a_base_stated_paragraphs_before() -> None:
+    r = run("一、收支总体情况\n本年一般公共预算支出2,000.00万元。\n二、支出结构\n"
+            "教育支出500.00万元，占一般公共预算支出的25.00%。")
+    c = only(r, "25.00%")
+    assert c.status == "pass" and texts(r, c) == ["25.00%", "500.00万元", "2,000.00万元"]
+
+
+def test_share_with_its_base_printed_inside_the_phrase_is_pinned() -> None:
+    r = run("培训费12.00万元，占公用经费总额300.00万元的5.00%。")
+    assert only(r, "5.00%").status == "fail"  # 12 ÷ 300 = 4 %
+
+
+# 4. rates from roles, not adjacency
+@pytest.mark.parametrize("rate, status", [("90.00%", "pass"), ("95.00%", "fail")])
+def test_execution_rate_with_its_budget_a_sentence_before(rate: str, status: str) -> None:
+    r = run(f"项目年度预算资金200.00万元。截至年底，实际支出180.00万元，预算执行率{rate}。")
+    c = only(r, rate)
+    assert c.status == status and texts(r, c) == [rate, "180.00万元", "200.00万元"]
+
+
+def test_completion_against_the_budget_in_words() -> None:
+    r = run("全年预算1,000万元，实际执行950万元，完成预算的95%。")
+    c = only(r, "95%")
+    assert c.status == "pass" and texts(r, c) == ["95%", "950万元", "1,000万元"]
+
+
+def test_rate_of_arrival() -> None:
+    r = run("专项资金预算500万元。\n500万元资金已全部拨付到位，资金到位率100%。")
+    c = only(r, "100%")
+    assert c.status == "pass" and len(c.figures) == 3
+
+
+def test_rate_whose_sentence_names_no_figure_is_unverifiable() -> None:
+    r = run("我单位高度重视预算管理，预算执行率达到98%。")
+    assert only(r, "98%").status == "unverifiable"
+
+
+# 5. repeats: same subject, same measure, same period
+def test_generic_change_labels_about_different_subjects_are_not_repeats() -> None:
+    r = run("一、收入\n财政拨款收入800万元，同比减少50万元。\n二、支出\n基本支出600万元，同比减少30万元。")
+    assert not [c for c in r.checks if c.rule == "repeat"]
+
+
+def test_same_specific_quantity_with_two_values_is_a_slip() -> None:
+    r = run("一、预算情况\n基本支出预算数为320.00万元。\n二、执行情况\n基本支出预算数为330.00万元，执行良好。")
+    fails = [c for c in r.checks if c.rule == "repeat"]
+    assert len(fails) == 1 and fails[0].status == "fail"
+
+
+# 6. recall: sums without cue words, found by arithmetic and kept only beyond chance
+def test_parts_listed_after_their_total_without_a_cue() -> None:
+    r = run("本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元，较上年增加12.30万元。\n"
+            "2.事业收入276.03万元。\n3.其他收入50.30万元。")
+    c = only(r, "1,532.48万元")
+    assert c.status == "pass" and texts(r, c) == ["1,532.48万元", "1,206.15万元", "276.03万元", "50.30万元"]
+
+
+def test_small_whole_numbers_are_not_summed_by_chance() -> None:
+    r = run("共开展培训6次，其中线上培训的参训单位有4家。另有检查10次，发现问题4个，整改2个。")
+    assert not [c for c in r.checks if c.detector == "discovery_sum"]
+
+
+def test_a_discovered_sum_never_fails() -> None:
+    r = run("本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元。\n2.事业收入276.03万元。\n3.其他收入50.31万元。")
+    assert not [c for c in r.checks if c.status == "fail"]
+
+
+def test_every_check_names_its_detector_and_words() -> None:
+    r = run("全年预算1,000万元，实际执行950万元，完成预算的95%。")
+    assert r.checks and all(c.detector and c.evidence for c in r.checks)
