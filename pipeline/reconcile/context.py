@@ -35,6 +35,12 @@ def rx(key: str) -> re.Pattern[str]:
     return re.compile(alternation(cfg()[key]))
 
 
+@cache
+def rx_end(key: str) -> re.Pattern[str]:
+    """The vocabulary entry `key` as a regex that must end the text searched."""
+    return re.compile(rf"(?:{alternation(cfg()[key])})$")
+
+
 @dataclass
 class Role:
     """What the words around a figure make it: a change against something, last year's figure, a budget,
@@ -102,6 +108,7 @@ class Context:
     def __init__(self, report: Report):
         self.report = report
         self.finest = finest_decimals(report.figures)
+        self._intervals: dict[str, tuple[Figure, Interval]] = {}
         parts: list[str] = []
         offset = 0
         breaks: list[int] = []
@@ -177,7 +184,34 @@ class Context:
         return self.clause_breaks[c - 1] if c > 0 else 0
 
     def iv(self, f: Figure) -> Interval:
-        return interval(f, self.finest)
+        cached = self._intervals.get(f.id)
+        if cached is None or cached[0] is not f:
+            cached = self._intervals[f.id] = (f, interval(f, self.finest))
+        return cached[1]
+
+    @cached_property
+    def chapters(self) -> list[tuple[str | None, list[Item]]]:
+        """The prose amounts of each top-level chapter, chapters in reading order."""
+        out: dict[str | None, list[Item]] = {}
+        for it in self.items:
+            if it.fig.kind == "amount":
+                out.setdefault(self.top_section.get(it.fig.section), []).append(it)
+        return list(out.items())
+
+    def chapters_before(self, it: Item, n: int = 3) -> list[list[Item]]:
+        """The amounts of the chapter `it` stands in and of the n − 1 chapters before it, nearest first."""
+        own = self.top_section.get(it.fig.section)
+        keys = [k for k, _ in self.chapters]
+        at = keys.index(own) if own in keys else len(keys) - 1
+        return [self.chapters[k][1] for k in range(at, max(-1, at - n), -1)]
+
+    @cached_property
+    def groups_of_part(self) -> dict[str, list[Group]]:
+        out: dict[str, list[Group]] = {}
+        for g in self.groups:
+            for f in g.parts:
+                out.setdefault(f.id, []).append(g)
+        return out
 
     def words(self, start: int, end: int) -> str:
         return self.text[max(0, start):end].replace("\n", "")
@@ -218,15 +252,15 @@ class Context:
         label = it.fig.label or ""
         lead = self.lead(it)
         near = re.sub(r"[\s了为是达到约近]+$", "", lead)  # 减少了 / 增加为 / 节约达
-        change = bool(re.search(rf"(?:{alternation(cfg()['change_words'])})$", near)) and bool(
+        change = bool(rx_end("change_words").search(near)) and bool(
             rx("comparison").search(self.text[self.sentence_span(it.sentence)[0]:it.pos])
             or re.search(r"(?:增加|减少|增长|下降|节约|节省|超支|超出|增收|减收|压减|缩减)$", near))
         if not change and re.search(r"(?:增加|减少|增长|下降|节约|超支)(?:额|数|了)?$", label):
             change = bool(rx("comparison").search(label))
         adjust = 0
-        if re.search(rf"(?:{alternation(cfg()['adjust_up'])})$", near):
+        if rx_end("adjust_up").search(near):
             adjust = 1
-        elif re.search(rf"(?:{alternation(cfg()['adjust_down'])})$", near):
+        elif rx_end("adjust_down").search(near):
             adjust = -1
         prior = (not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
                  and not re.search(cfg()["prior_not"], label + lead))
@@ -283,10 +317,12 @@ class Context:
                 (figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
             parts: list[Item] = []
             adjust_at = None
+            # a breakdown of a change lists changes (比上年增加 Δ，其中：A 增加 a，B 增加 b)
+            of_change = bool(cands) and cands[0].role.change
             for it in inside:
                 if cls is None or figure_class(it.fig) != cls:
                     continue
-                if it.role.change or (it.role.prior and not any(x.role.prior for x in cands[:1])):
+                if it.role.change != of_change or (it.role.prior and not any(x.role.prior for x in cands[:1])):
                     continue
                 if it.role.adjust and adjust_at is None:
                     adjust_at = len(parts)
@@ -345,9 +381,13 @@ class Context:
                     and (parts_cls is None or figure_class(it.fig) == parts_cls)]
         if not same:
             return [], False
-        # "X，较上年 Δ 下降 p%，其中：…" breaks down X, not the change or the prior year's figure
+        # "X，较上年 Δ 下降 p%，其中：…" breaks down X, not the change or the prior year's figure — unless
+        # the change itself stands right before the marker and its parts are changes too
+        gap = self.text[same[0].end:g.pos]
+        adjacent = bool(re.fullmatch(r"[\s,，。;；:：)）]*", gap))
+        if adjacent and same[0].role.change and any(it.role.change for it in inside):
+            return [same[0]], True
         plain = [it for it in same if it.role.level and not it.role.prior]
         ordered = plain + [it for it in same if it not in plain]
-        gap = self.text[ordered[0].end:g.pos]
-        adjacent = ordered[0] is same[0] and bool(re.fullmatch(r"[\s,，。;；:：)）]*", gap))
+        adjacent = adjacent and ordered[0] is same[0]
         return ordered, adjacent or len(ordered) == 1

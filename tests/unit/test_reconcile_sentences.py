@@ -191,3 +191,20 @@ def test_a_discovered_sum_never_fails() -> None:
 def test_every_check_names_its_detector_and_words() -> None:
     r = run("全年预算1,000万元，实际执行950万元，完成预算的95%。")
     assert r.checks and all(c.detector and c.evidence for c in r.checks)
+
+
+def test_breakdown_of_a_change_lists_changes() -> None:
+    r = run("本年支出比上年增加120万元，其中：人员经费增加80万元，公用经费增加40万元。")
+    c = only(r, "120万元")
+    assert c.status == "pass" and texts(r, c) == ["120万元", "80万元", "40万元"]
+
+
+def test_list_running_on_past_its_breakdown_is_not_a_slip() -> None:
+    r = run("本年支出100万元，其中基本支出60万元，项目支出40万元，年末结转10万元。")
+    c = only(r, "100万元")
+    assert c.status == "pass" and len(c.figures) == 3
+
+
+def test_budget_of_another_chapter_does_not_pin_a_rate() -> None:
+    r = run("一、甲项目\n甲项目预算资金100.00万元，已全部下达。\n二、乙项目\n乙项目实际支出50.00万元，执行率100%。")
+    assert only(r, "100%").status != "fail"

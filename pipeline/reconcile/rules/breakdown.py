@@ -15,10 +15,10 @@ def _variants(g: Group) -> list[list]:
     """The part lists a breakdown may mean: up to the first ；that closes it (…其中行政 42 人，事业 1,193 人；
     离退休 560 人), the whole list, and the lists up to each later ；."""
     parts = g.parts
-    if not g.cuts:
-        return [parts]
-    first = parts[:g.cuts[0]]
-    return [first, parts] + [parts[:n] for n in reversed(g.cuts[1:])]
+    main = [parts] if not g.cuts else [parts[:g.cuts[0]], parts] + [parts[:n] for n in reversed(g.cuts[1:])]
+    # a list that runs on past its breakdown (其中基本支出 a，项目支出 b，年末结转 c): any shorter run that
+    # adds up is what the breakdown was
+    return main + [parts[:n] for n in range(len(parts) - 1, 1, -1) if parts[:n] not in main]
 
 
 @detector("breakdown", reads=("groups",))

@@ -57,17 +57,21 @@ def sums_after(ctx: Context) -> list[Claim]:
                     break
         if len(follow) < 2:
             continue
-        combos = [follow[:k] for k in range(2, min(len(follow), max_parts) + 1)]
-        combos += [list(s) for k in (2, 3) for s in itertools.combinations(follow, k) if list(s) not in combos]
+        # runs from the first figure after the total, then any two or three of those that follow
+        runs = [tuple(range(k)) for k in range(2, min(len(follow), max_parts) + 1)]
+        seen = set(runs)
+        combos = runs + [c for k in (2, 3) for c in itertools.combinations(range(len(follow)), k) if c not in seen]
         total = _value(f)
-        widths = {p.fig.id: float(_width(ctx, p.fig)) for p in follow}
+        widths = [float(_width(ctx, p.fig)) for p in follow]
+        values = [_value(p.fig) for p in follow]
         own = float(_width(ctx, f))
         found = None
-        for parts in combos:
+        for combo in combos:
             # a float look first: the exact check only where the sum is within the rounding band
-            slack = own + sum(widths[p.fig.id] for p in parts)
-            if abs(sum(_value(p.fig) for p in parts) - total) > slack:
+            slack = own + sum(widths[i] for i in combo)
+            if abs(sum(values[i] for i in combo) - total) > slack:
                 continue
+            parts = [follow[i] for i in combo]
             rel = Relation("sum", f, [p.fig for p in parts], evidence=ctx.words(it.pos, parts[-1].end),
                            reading="其后所列各项之和（按数值发现）")
             if holds(ctx, rel):

@@ -22,7 +22,10 @@ def find(ctx: Context) -> list[Claim]:
     for i, head in enumerate(groups):
         if i in used or not all(_labels(head)):
             continue
-        subs = [j for j in range(i + 1, len(groups)) if _labels(groups[j]) == _labels(head)]
+        # the sub-blocks follow the head block closely, in its chapter
+        top = ctx.top_section.get(head.total.section)
+        subs = [j for j in range(i + 1, min(len(groups), i + 9)) if _labels(groups[j]) == _labels(head)
+                and ctx.top_section.get(groups[j].total.section) == top]
         best = None
         for k in range(len(subs), 1, -1):
             blocks = [groups[j] for j in subs[:k]]

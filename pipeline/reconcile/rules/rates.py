@@ -41,6 +41,11 @@ def _budget(ctx: Context, p: Item, cue: bool = True) -> bool:
             and not p.role.prior and not re.search("超|结余|节约", p.fig.label or ""))
 
 
+def _same_chapter(ctx: Context, a: Item, b: Item) -> bool:
+    """Both in one top-level chapter: a budget stated under another project is not this rate's."""
+    return ctx.top_section.get(a.fig.section) == ctx.top_section.get(b.fig.section)
+
+
 def _whole_budgets(ctx: Context, items: list[Item]) -> list[Item]:
     return [b for b in items if b.fig.id not in ctx.part_ids]
 
@@ -58,7 +63,6 @@ def _distinct(items: list[Item]) -> list[Item]:
 def find(ctx: Context) -> list[Claim]:
     """A rate named 执行率/完成率/到位率…: actual ÷ budget, the roles read from the words."""
     out: list[Claim] = []
-    amounts = [it for it in ctx.items if it.fig.kind == "amount"]
     for it in ctx.items:
         if not _is_rate(ctx, it):
             continue
@@ -82,7 +86,8 @@ def find(ctx: Context) -> list[Claim]:
         near_budgets = buds_s or buds_p
         if in_sentence and len(_distinct(acts_s)) == 1 and len(_distinct(buds_s)) == 1:
             readings, pinned = in_sentence[:1], True  # one actual, one budget in the rate's own sentence
-        elif not buds_s and len(_distinct(acts_s)) == 1 and len(_distinct(_whole_budgets(ctx, buds_p))) == 1:
+        elif (not buds_s and len(_distinct(acts_s)) == 1 and len(_distinct(_whole_budgets(ctx, buds_p))) == 1
+              and _same_chapter(ctx, it, _whole_budgets(ctx, buds_p)[0])):
             # the sentence names one actual, and the passage before it one budget (by value; the parts of
             # that budget's own breakdown aside): that pair is meant
             top = _whole_budgets(ctx, buds_p)
@@ -94,12 +99,12 @@ def find(ctx: Context) -> list[Claim]:
                 readings = _targets(ctx, it, f, ev)
                 pinned = bool(readings)
         # stated structures pin their reading before any pair: the whole budget, then items listed after
-        for structured in (_itemised(ctx, f, it, amounts, ev), _whole(ctx, f, amounts, ev)):
+        for structured in (_itemised(ctx, f, it, ev), _whole(ctx, it, ev)):
             if structured is not None:
                 readings.insert(0, structured)
                 pinned = True
         if not pinned:
-            readings += _search(ctx, f, amounts, ev)  # arithmetic among the roles, only where words do not pin
+            readings += _search(ctx, it, ev)  # arithmetic among the roles, only where words do not pin
         if not near_budgets and not readings:
             readings = [Relation("ratio", f, [], evidence=ev)]
         out.append(Claim(f, readings, "rates", ev, pinned=pinned))
@@ -118,16 +123,15 @@ def _targets(ctx: Context, it: Item, f, ev: str) -> list[Relation]:
 _WHOLE = re.compile(r"^(?:本年度|本年|年度|全年|部门|单位|整体|总体|预算|支出|资金|项目)*(?:执行率|完成率|支出率)$")
 
 
-def _whole(ctx: Context, f, amounts: list[Item], ev: str) -> Relation | None:
+def _whole(ctx: Context, it: Item, ev: str) -> Relation | None:
     """A rate said of the whole budget (预算支出完成率) is all top-level actuals over all top-level budgets
-    of the chapter that states them; stated this way, a mismatch is a slip."""
+    of the chapter that states them (its own, or one of the two before); stated this way, a mismatch is a
+    slip."""
+    f = it.fig
     if not _WHOLE.match(f.label or ""):
         return None
-    chapters: dict = {}
-    for a in amounts:
-        if a.fig.id not in ctx.part_ids:
-            chapters.setdefault(ctx.top_section.get(a.fig.section), []).append(a)
-    for items in chapters.values():
+    for chapter in ctx.chapters_before(it):
+        items = [a for a in chapter if a.fig.id not in ctx.part_ids]
         act = [x.fig for x in items if _actual(ctx, x, False, cue=False)]
         bud = [x.fig for x in items if _budget(ctx, x, cue=False) and not x.role.actual]
         if len(act) >= 2 and len(bud) >= 2 and len(act) == len(bud):
@@ -135,7 +139,7 @@ def _whole(ctx: Context, f, amounts: list[Item], ev: str) -> Relation | None:
     return None
 
 
-def _itemised(ctx: Context, f, it: Item, amounts: list[Item], ev: str) -> Relation | None:
+def _itemised(ctx: Context, f, it: Item, ev: str) -> Relation | None:
     """A rate followed by its items, each with a budget and an actual (其中：A 预算 x，实际完成 y；B …):
     the rate is Σ actual / Σ budget, over the stated total budget when one equals the items' budgets."""
     after = [a for a in ctx.items[it.n + 1:it.n + 40] if a.fig.kind == "amount" and a.fig.section == f.section
@@ -163,7 +167,8 @@ def _itemised(ctx: Context, f, it: Item, amounts: list[Item], ev: str) -> Relati
     acts = [a for _, a in items.values()]
     denominator = budgets
     # the report's own total of those budgets (项目支出预算 3698 = 2970 + 670 + 58) is what it divides by
-    for total in (a.fig for a in amounts if _budget(ctx, a, cue=False) and a.fig not in budgets and a.pos < it.pos):
+    stated_before = [a for chapter in ctx.chapters_before(it) for a in chapter if a.pos < it.pos]
+    for total in (a.fig for a in stated_before if _budget(ctx, a, cue=False) and a.fig not in budgets):
         if holds(ctx, Relation("sum", total, budgets)):
             denominator = [total]
             break
@@ -176,18 +181,20 @@ def _measure(label: str | None) -> str | None:
     return label[len(subject):] if label and subject and subject != label else None
 
 
-def _search(ctx: Context, f, amounts: list[Item], ev: str) -> list[Relation]:
-    """Readings by arithmetic among the section's actuals and the report's budgets: kept only if they hold."""
-    section = [a for a in amounts if a.fig.section == f.section]
-    actuals = [x.fig for x in section if _actual(ctx, x, False, cue=False)][:8]
-    budgets = [a.fig for a in amounts if _budget(ctx, a, cue=False)][:24]
+def _search(ctx: Context, it: Item, ev: str) -> list[Relation]:
+    """Readings by arithmetic among the chapter's actuals and the budgets stated before: kept only if they
+    hold."""
+    f = it.fig
+    chapter = ctx.chapters_before(it, 1)[0] if ctx.chapters else []
+    actuals = [x.fig for x in chapter if x.fig.section == f.section and _actual(ctx, x, False, cue=False)][:8]
+    budgets = [a.fig for a in ctx.passage(it, 8) if a.fig.kind == "amount" and _budget(ctx, a, cue=False)][:24]
     out = [Relation("ratio", f, [a, b], evidence=ev, reading="实际数 ÷ 预算数") for a in actuals for b in budgets
            if a is not b]
     if f.decimals == 0:
         return [r for r in out if near(f, r) and holds(ctx, r)][:1]  # a whole-number rate is met by too many pairs to name more
-    chapters = {ctx.top_section.get(a.fig.section) for a in amounts}
-    for chapter in chapters:
-        top = [a for a in amounts if ctx.top_section.get(a.fig.section) == chapter and a.fig.id not in ctx.part_ids]
+    # a rate of the whole: all actuals over all budgets stated at the top level of a chapter
+    for items in ctx.chapters_before(it):
+        top = [a for a in items if a.fig.id not in ctx.part_ids]
         top_act = [x.fig for x in top if _actual(ctx, x, False, cue=False)]
         top_bud = [x.fig for x in top if _budget(ctx, x, cue=False)]
         if len(top_act) >= 2 and len(top_bud) >= 2:

@@ -45,7 +45,8 @@ def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
     if inner:
         return [inner[-1]], True
     phrase = clean(re.sub(r"的$", "", ctx.text[at + 1:it.pos].strip()))
-    siblings = {p.id for g in ctx.groups if num.fig in g.parts for p in g.parts}
+    own_groups = ctx.groups_of_part.get(num.fig.id, [])
+    siblings = {p.id for g in own_groups for p in g.parts}
     cands = [p for p in ctx.passage(num, 6) if p.fig.kind == num.fig.kind and p.fig.unit == num.fig.unit
              and p is not num and p.fig.value >= num.fig.value and p.fig.id not in siblings]
     out: list = []
@@ -56,8 +57,8 @@ def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
         scored = sorted((s for s in scored if s[0] >= 0.6), key=lambda s: (s[0], s[1]), reverse=True)
         out += [s[2] for s in scored]
         pinned = bool(scored) and scored[0][0] == 1.0
-    for g in ctx.groups:
-        if num.fig in g.parts and g.total is not None and g.total not in out:
+    for g in own_groups:
+        if g.total is not None and g.total not in out:
             out.append(g.total)
             pinned = pinned or not phrase
     out += [c.fig for c in cands[:8] if c.fig not in out]
