@@ -265,7 +265,7 @@ class Context:
         prior = (not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
                  and not re.search(cfg()["prior_not"], label + lead))
         sentence_start = self.sentence_span(it.sentence)[0]
-        years = _YEAR.findall(self.text[max(sentence_start, self.clause_start(it.pos) - 30):it.pos])
+        years = _YEAR.findall(self.text[sentence_start:it.pos])
         year = int(years[-1]) if years else None
         budget = bool(rx("budget_words").search(label))
         actual = bool(rx("actual_words").search(label))

@@ -208,3 +208,10 @@ def test_list_running_on_past_its_breakdown_is_not_a_slip() -> None:
 def test_budget_of_another_chapter_does_not_pin_a_rate() -> None:
     r = run("一、甲项目\n甲项目预算资金100.00万元，已全部下达。\n二、乙项目\n乙项目实际支出50.00万元，执行率100%。")
     assert only(r, "100%").status != "fail"
+
+
+def test_a_change_against_two_dated_figures_of_its_subject_is_pinned() -> None:
+    head = "2024年度会议费预算15.60万元。\n2023年度会议费决算支出16.25万元。\n"
+    r = run(head + "2024年度会议费预算较上年减少0.80万元，下降5.00%。")
+    assert only(r, "0.80万元").status == "fail"  # 16.25 − 15.60 = 0.65
+    assert [c.status for c in about(r, "5.00%")] == ["fail"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, cfg
-from .affinity import affine
+from ..context import Context, Item, cfg, rx
+from .affinity import affine, dated_pair
 
 _NEAR = 4  # figures in the sentence (or the one before) a difference is taken between
 
@@ -33,6 +33,14 @@ def find(ctx: Context) -> list[Claim]:
             over = re.search("超|增加|多", f.label or "")
             pair = [act.fig, bud.fig] if over else [bud.fig, act.fig]
             readings.append(Relation("difference", f, pair, evidence=evidence, reading="实际 − 预算" if over else "预算 − 实际"))
+            pinned = True
+        dated = dated_pair(ctx, it) if it.role.change and not pinned else None
+        if dated is not None:
+            late, early = dated
+            down = bool(rx("down_words").search(ctx.lead(it)))
+            pair = [early.fig, late.fig] if down else [late.fig, early.fig]
+            readings.insert(0, Relation("difference", f, pair, evidence=ctx.words(min(late.pos, early.pos), it.end),
+                                        reading="上年数 − 本年数" if down else "本年数 − 上年数"))
             pinned = True
         readings += _pairs(f, cands, evidence)
         # 比上年增加 Δ with this year's and last year's figures stated a sentence or two before

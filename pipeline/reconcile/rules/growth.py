@@ -12,7 +12,7 @@ import re
 from ..claims import Claim, Relation, detector
 from ..context import Context, Item, rx
 from ..verify import holds
-from .affinity import affine
+from .affinity import affine, dated_pair
 
 
 def _is_growth(ctx: Context, it: Item) -> bool:
@@ -73,8 +73,16 @@ def find(ctx: Context) -> list[Claim]:
             readings.append(Relation("growth", f, [c.fig, p.fig], evidence=ev, direction=direction,
                                      reading="(本年数 − 上年数) ÷ 上年数"))
             pinned = pinned or (len(priors) == 1 and len(currents) == 1 and not changes)
-        # the change's own operands stated before: 公务接待 2021 年 12.39，2022 年 11.8 … 减少 0.58，减少 4.68%
-        if changes:
+        # the change's own operands stated before: 公务接待 2021 年 12.39，2022 年 11.8 … 减少 0.58，减少 4.68%;
+        # one figure of its subject for each of two years pins them
+        dated = dated_pair(ctx, changes[0]) if changes and not priors else None
+        if dated is not None:
+            late, early = dated
+            readings = [Relation("ratio", f, [changes[0].fig, early.fig], evidence=ev, reading="增减额 ÷ 上年数"),
+                        Relation("growth", f, [late.fig, early.fig], evidence=ev, direction=direction,
+                                 reading="(本年数 − 上年数) ÷ 上年数")] + readings
+            pinned = True
+        elif changes:
             readings += _from_passage(ctx, it, changes[0], f, direction, ev)
         if not readings:
             cur = currents[0].fig if currents else None
