@@ -157,7 +157,7 @@ class Context:
         for it in self.items:
             it.role = self._role(it)
         self.groups = self._groups()
-        self.part_ids = {f.id for g in self.groups if g.total is not None or len(g.parts) > 1 for f in g.parts}
+        self.part_ids = {f.id for g in self.groups if g.total is not None for f in g.parts}
         self.group_totals = {g.total.id for g in self.groups if g.total is not None and len(g.parts) >= 2}
         parents = {s.id: s.parent for s in report.sections}
         self.top_section: dict[str | None, str | None] = {}
@@ -248,6 +248,13 @@ class Context:
         return {it.fig.id: subject_of(it.fig.label) or "" for it in self.items}
 
     # -- roles
+    def sentence_head_year(self, sentence: int) -> int | None:
+        start = self.sentence_span(sentence)[0]
+        first = self.in_sentence(sentence)
+        head = self.text[start:first[0].pos] if first else ""
+        years = _YEAR.findall(head)
+        return int(years[0]) if years and not rx("comparison").search(head) else None
+
     def _role(self, it: Item) -> Role:
         label = it.fig.label or ""
         lead = self.lead(it)
@@ -258,15 +265,18 @@ class Context:
         if not change and re.search(r"(?:增加|减少|增长|下降|节约|超支)(?:额|数|了)?$", label):
             change = bool(rx("comparison").search(label))
         adjust = 0
-        if rx_end("adjust_up").search(near):
+        if rx("adjust_up").search(near) or rx("adjust_up").search(label):
             adjust = 1
-        elif rx_end("adjust_down").search(near):
+        elif rx("adjust_down").search(near) or rx("adjust_down").search(label):
             adjust = -1
         prior = (not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
                  and not re.search(cfg()["prior_not"], label + lead))
+        # the year its own words name, else the year that heads its sentence (2022 年度预算总计 X，其中 A y);
+        # a comparison's year (比 2022 年减少) belongs to the change it introduces, never to the figures after
         sentence_start = self.sentence_span(it.sentence)[0]
-        years = _YEAR.findall(self.text[sentence_start:it.pos])
-        year = int(years[-1]) if years else None
+        own = _YEAR.findall(self.text[max(sentence_start, it.pos - len(lead)):it.pos])
+        head = self.sentence_head_year(it.sentence)
+        year = int(own[-1]) if own else head
         budget = bool(rx("budget_words").search(label))
         actual = bool(rx("actual_words").search(label))
         # a word named outright wins over a cue of the other role (基本支出预算 is a budget)
@@ -326,6 +336,8 @@ class Context:
                     continue
                 if it.role.adjust and adjust_at is None:
                     adjust_at = len(parts)
+                if rx("total_words").search(self.lead(it)[-4:]) and len(parts) >= 2:
+                    break  # 其中：A a，B b，合计 c: the list's own total closes it
                 parts.append(it)
             if adjust_at is not None and adjust_at >= 2:
                 # 下达 A，其中 a1、a2，调减 d，实际下达 e: the breakdown ends where the adjustment starts;

@@ -215,3 +215,31 @@ def test_a_change_against_two_dated_figures_of_its_subject_is_pinned() -> None:
     r = run(head + "2024年度会议费预算较上年减少0.80万元，下降5.00%。")
     assert only(r, "0.80万元").status == "fail"  # 16.25 − 15.60 = 0.65
     assert [c.status for c in about(r, "5.00%")] == ["fail"]
+
+
+def test_changes_of_each_part_are_read_against_that_part() -> None:
+    r = run("2023年一般公共预算财政拨款支出300万元，比2022年减少30万元，下降9.09%，其中：基本支出200万元，"
+            "比上年减少10万元，下降4.76%；项目支出100万元，比上年减少20万元，下降16.67%。")
+    assert all(c.status == "pass" for c in r.checks)
+    assert texts(r, only(r, "16.67%"))[1:] == ["20万元", "100万元"]
+
+
+def test_rate_said_in_words_against_the_budget_named() -> None:
+    r = run("一般公共预算财政拨款支出年初预算为500万元，支出决算为480万元，完成年初预算的96%。")
+    c = only(r, "96%")
+    assert c.status == "pass" and texts(r, c) == ["96%", "480万元", "500万元"]
+
+
+def test_a_list_s_own_total_closes_it() -> None:
+    r = run("其中：办公费10万元，印刷费5万元，水电费3万元，合计18万元。")
+    c = only(r, "18万元")
+    assert c.status == "pass" and texts(r, c) == ["18万元", "10万元", "5万元", "3万元"]
+    # whole 万元 are ± 0.5 each: 10 + 5 + 3 may make 19; printed to the cent they cannot
+    r = run("其中：办公费10.00万元，印刷费5.00万元，水电费3.00万元，合计19.00万元。")
+    assert only(r, "19.00万元").status == "fail"
+
+
+def test_balance_is_what_was_available_less_what_was_spent() -> None:
+    r = run("部门预算安排资金80万元，上级追加资金20万元，全年可用资金100万元，实际支出90万元，结余10万元。")
+    assert texts(r, only(r, "10万元")) == ["10万元", "100万元", "90万元"]
+    assert texts(r, only(r, "100万元")) == ["100万元", "80万元", "20万元"]

@@ -53,9 +53,11 @@ def find(ctx: Context) -> list[Claim]:
 
 
 def _pairs(f, cands: list[Item], evidence: str) -> list[Relation]:
+    """Pairs nearest first: what is subtracted stands right before the difference (可用 100，支出 90，结余
+    10), what it is subtracted from before that."""
     out = []
-    for a in cands:
-        for b in cands:
+    for n, b in enumerate(cands):
+        for a in cands[n + 1:] + cands[:n]:
             if a is not b and a.fig.value >= b.fig.value:
                 out.append(Relation("difference", f, [a.fig, b.fig], evidence=evidence))
     return out

@@ -52,9 +52,11 @@ def find(ctx: Context) -> list[Claim]:
             # 财政拨款收入 382.17 万元，为…资金。较上年减少 157.86 万元，下降 29.2%: this year's figure closed
             # the sentence before
             rank = ctx.paragraph_rank.get(it.fig.paragraph, 0)
-            prev = [p for p in reversed(ctx.items[max(0, changes[0].n - 4):changes[0].n])
+            prev = [p for p in reversed(ctx.items[max(0, changes[0].n - 6):changes[0].n])
                     if p.sentence >= it.sentence - 2 and p.fig.kind == "amount" and p.role.level and not p.role.prior
-                    and rank - ctx.paragraph_rank.get(p.fig.paragraph, -9) <= 1][:1]
+                    and rank - ctx.paragraph_rank.get(p.fig.paragraph, -9) <= 1]
+            # the nearest figure of the change's own subject first (与上年相比，财政拨款收入增加 …)
+            prev = sorted(prev, key=lambda p: not affine(ctx, p, changes[0]))[:3]
             for p in prev:
                 readings.append(Relation("change_rate", f, [changes[0].fig, p.fig], evidence=ctx.words(p.pos, it.end),
                                          direction=direction, reading="增减额 ÷ 基数（本数减增减额）", fallback=True))

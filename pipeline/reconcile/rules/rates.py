@@ -15,7 +15,7 @@ from collections import Counter
 
 from ...labels import subject_of
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, rx
+from ..context import Context, Item, cfg, rx
 from ..verify import holds
 
 _MAX_SUBSET = 4
@@ -23,8 +23,10 @@ _NEAR = 6
 
 
 def _is_rate(ctx: Context, it: Item) -> bool:
+    lead = ctx.lead(it)
     return it.fig.kind == "percent" and bool(rx("rate_words").search(it.fig.label or "")
-                                             or rx("rate_words").search(ctx.lead(it)))
+                                             or rx("rate_words").search(lead)
+                                             or re.search(cfg()["rate_phrase"], lead.strip()))
 
 
 def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
