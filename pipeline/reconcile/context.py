@@ -343,8 +343,7 @@ class Context:
                 # 下达 A，其中 a1、a2，调减 d，实际下达 e: the breakdown ends where the adjustment starts;
                 # 其中年初预算 a，调整追加 d (one part before it) makes the adjustment a part
                 parts = parts[:adjust_at]
-            # the wording pins the nearest figure: other candidates are readings only when it does not
-            g.totals = [it.fig for it in (cands[:1] if adjacent else cands) if figure_class(it.fig) == cls]
+            g.totals = [it.fig for it in cands if figure_class(it.fig) == cls]
             g.adjacent = adjacent
             g.parts = [it.fig for it in parts]
             g.cuts = [n for n in range(2, len(parts))
@@ -399,7 +398,10 @@ class Context:
         adjacent = bool(re.fullmatch(r"[\s,，。;；:：)）]*", gap))
         if adjacent and same[0].role.change and any(it.role.change for it in inside):
             return [same[0]], True
-        plain = [it for it in same if it.role.level and not it.role.prior]
-        ordered = plain + [it for it in same if it not in plain]
-        adjacent = adjacent and ordered[0] is same[0]
-        return ordered, adjacent or len(ordered) == 1
+        # a difference named as such (超预算 131.29) is not what a 其中 after it breaks down
+        plain = [it for it in same if it.role.level and not it.role.prior
+                 and not re.search(cfg()["difference_label"], it.fig.label or "")]
+        if plain:
+            # the nearest plain figure: what stands between it and the marker (较上年 Y 下降 p%) describes it
+            return [plain[0]], True
+        return same, len(same) == 1

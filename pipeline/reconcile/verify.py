@@ -107,7 +107,9 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
             return f"{head}，与报告所称 {f.text} 一致"
         return f"{head}，报告称 {st} %{gap}"
     if rule == "sum":
-        head = f"{label}：所列 {len(rel.operands)} 项合计 {exp} {unit}"
+        # the parts themselves, so the reviewer can add them up without opening the page
+        shown = " + ".join(x.text for x in rel.operands[:8]) + (" + …" if len(rel.operands) > 8 else "")
+        head = f"{label}：所列 {len(rel.operands)} 项（{shown}）合计 {exp} {unit}"
     elif rule == "difference":
         a, b = rel.operands
         head = f"{label}：{a.label or ''} {a.text} 减 {b.label or ''} {b.text} 得 {exp} {unit}"

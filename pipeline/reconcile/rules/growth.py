@@ -46,6 +46,16 @@ def find(ctx: Context) -> list[Claim]:
             priors = [dated[0]]
             currents = [p for p in currents if p is not dated[0]]
         ev = ctx.words((same[-1].pos if same else it.pos - 12), it.end)
+        base = _difference_base(ctx, changes[0]) if changes else None
+        if base is not None:
+            # 预算 828.69，实际 959.98，超预算 131.29，增幅 15.84%: the rate is of the budget it is over
+            act, bud = base
+            d = changes[0].fig
+            readings = [Relation("growth", f, [act.fig, bud.fig], evidence=ev, direction=direction,
+                                 reading="(实际数 − 预算数) ÷ 预算数"),
+                        Relation("ratio", f, [d, bud.fig], evidence=ev, reading="差额 ÷ 预算数")]
+            out.append(Claim(f, readings, "growth", ev, pinned=True, all_that_hold=True))
+            continue
         readings: list[Relation] = []
         pinned = False
         if changes and not any(p.pos < changes[0].pos for p in currents):
@@ -91,6 +101,18 @@ def find(ctx: Context) -> list[Claim]:
             readings = [Relation("growth", f, [cur] if cur else [], evidence=ctx.words(it.pos - 12, it.end))]
         out.append(Claim(f, readings, "growth", ev, pinned=pinned, all_that_hold=True))
     return out
+
+
+def _difference_base(ctx: Context, d: Item) -> tuple[Item, Item] | None:
+    """The actual and the budget a difference named as such (超预算 / 节约 / 结余) is between, stated in its
+    sentence or the one before."""
+    if d.role.change:
+        return None
+    cands = [p for p in reversed(ctx.items[max(0, d.n - 8):d.n]) if p.sentence >= d.sentence - 1
+             and p.fig.kind == "amount" and p.role.level and p.fig.id not in ctx.part_ids]
+    bud = next((p for p in cands if p.role.budget and not p.role.actual), None)
+    act = next((p for p in cands if p.role.actual and p is not bud), None)
+    return (act, bud) if act and bud else None
 
 
 def _from_passage(ctx: Context, it: Item, change: Item, f, direction: int, ev: str) -> list[Relation]:
