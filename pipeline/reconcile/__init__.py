@@ -93,6 +93,10 @@ def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim
             if not any(_ids(o) & t for t in taken):
                 keep.add(id(o))
                 taken.append(_ids(o))
+                # a stated slip is not contradicted by a sum found by arithmetic among the same parts
+                for q in passes:
+                    if not q[0].stated and _ids(q) & _ids(o):
+                        keep.discard(id(q))
         if not passes and not fails:
             keep.update(id(o) for o in group if o[2].status == "unverifiable")
     seen: set[tuple] = set()

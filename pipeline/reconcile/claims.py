@@ -27,6 +27,7 @@ class Relation:
     operands: list[Figure] = field(default_factory=list)
     numerator: list[Figure] = field(default_factory=list)
     denominator: list[Figure] = field(default_factory=list)
+    minus: list[Figure] = field(default_factory=list)  # a sum's terms taken away (年初 + 追加 − 调减)
     evidence: str = ""
     kind: str | None = None  # the arithmetic when it differs from the rule's name
     direction: int = 1  # a rate stated as 下降: the rate is the negative of the arithmetic
@@ -36,7 +37,7 @@ class Relation:
 
     @property
     def members(self) -> list[Figure]:
-        return self.operands + self.numerator + self.denominator
+        return self.operands + self.numerator + self.denominator + self.minus
 
     @property
     def arithmetic(self) -> str:

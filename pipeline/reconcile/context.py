@@ -93,6 +93,19 @@ class Group:
         return self.totals[0] if self.totals else None
 
 
+def _closes_paren(text: str) -> bool:
+    """Whether `text` closes a parenthesis it did not open: what stands before it was inside one."""
+    depth = 0
+    for ch in text:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth -= 1
+            if depth < 0:
+                return True
+    return False
+
+
 def figure_class(f: Figure | None) -> str | None:
     """Figures that can add up together: money with money, head counts with head counts."""
     if f is None:
@@ -383,8 +396,11 @@ class Context:
             return [], False
         sentence = self.sentence_of(g.pos)
         start = self.sentence_span(sentence)[0]
+        # a figure inside a parenthesis that closed before the marker (合计 980（含结转 80），其中…) is a
+        # note on the total, never the total itself
         same = [it for it in reversed(self.in_sentence(sentence)) if it.pos < g.pos and figure_class(it.fig)
-                and (parts_cls is None or figure_class(it.fig) == parts_cls)]
+                and (parts_cls is None or figure_class(it.fig) == parts_cls)
+                and not _closes_paren(self.text[it.end:g.pos])]
         if not same:
             # 其中 opens the next sentence: 实有人数 6 人。其中：在职 3 人…
             prev = self.in_sentence(sentence - 1) if g.pos - start <= 2 else []

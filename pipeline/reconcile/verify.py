@@ -24,7 +24,9 @@ def _computed(ctx: Context, rel: Relation) -> Interval | None:
     iv = ctx.iv
     kind = rel.arithmetic
     if kind == "sum":
-        return total([iv(f) for f in rel.operands]) if rel.operands else None
+        if not rel.operands:
+            return None
+        return total([iv(f) for f in rel.operands]) - total([iv(f) for f in rel.minus])
     if kind == "difference":
         a, b = rel.operands
         return iv(a) - iv(b)
@@ -109,7 +111,9 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
     if rule == "sum":
         # the parts themselves, so the reviewer can add them up without opening the page
         shown = " + ".join(x.text for x in rel.operands[:8]) + (" + …" if len(rel.operands) > 8 else "")
-        head = f"{label}：所列 {len(rel.operands)} 项（{shown}）合计 {exp} {unit}"
+        shown += "".join(f" − {x.text}" for x in rel.minus)
+        n = len(rel.operands) + len(rel.minus)
+        head = f"{label}：所列 {n} 项（{shown}）合计 {exp} {unit}"
     elif rule == "difference":
         a, b = rel.operands
         head = f"{label}：{a.label or ''} {a.text} 减 {b.label or ''} {b.text} 得 {exp} {unit}"

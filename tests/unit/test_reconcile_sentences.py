@@ -243,3 +243,31 @@ def test_balance_is_what_was_available_less_what_was_spent() -> None:
     r = run("部门预算安排资金80万元，上级追加资金20万元，全年可用资金100万元，实际支出90万元，结余10万元。")
     assert texts(r, only(r, "10万元")) == ["10万元", "100万元", "90万元"]
     assert texts(r, only(r, "100万元")) == ["100万元", "80万元", "20万元"]
+
+
+@pytest.mark.parametrize("sentence, result, status", [
+    # adjustments: what is left is the signed sum of the chain before it
+    ("年初预算1,200.00万元，年中追加预算150.00万元，调减预算30.00万元，调整后预算为1,320.00万元。", "1,320.00万元", "pass"),
+    ("年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金630.00万元。", "630.00万元", "pass"),
+    ("年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金640.00万元。", "640.00万元", "fail"),
+    # a figure inside the parenthesis after a total is a note on it, not the total of the list
+    ("本年支出合计980.00万元（含上年结转资金支出80.00万元），其中基本支出700.00万元、项目支出280.00万元。",
+     "980.00万元", "pass"),
+    # a part listed too many is a slip, even where the others add up
+    ("本年收入合计500.00万元，其中财政拨款400.00万元，事业收入100.00万元，其他收入20.00万元。", "500.00万元", "fail"),
+    # a change with last year's figure printed beside it
+    ("本年度部门整体支出1,153.00万元，较上年1,000.00万元增加135.00万元。", "135.00万元", "fail"),
+    ("“三公”经费支出8.50万元，比上年10.00万元减少1.50万元。", "1.50万元", "pass"),
+    # two figures and their difference named
+    ("本年收入合计1,860.40万元，本年支出合计1,795.60万元，年末结转结余74.80万元。", "74.80万元", "fail"),
+    # a rate stated before its operands
+    ("部门预算执行率为97.35%，全年预算数1,820.00万元，实际支出1,761.80万元。", "97.35%", "fail"),
+    ("本年度专项资金下达预算350.00万元，实际到位315.00万元，到位率为90%。", "90%", "pass"),
+])
+def test_probed_wordings(sentence: str, result: str, status: str) -> None:
+    assert only(run(sentence), result).status == status
+
+
+def test_changes_of_opposite_direction_are_not_summed() -> None:
+    r = run("基本支出比上年增加50万元，项目支出比上年减少30万元，总支出比上年增加20万元。")
+    assert not [c for c in r.checks if c.detector == "discovery_sum"]

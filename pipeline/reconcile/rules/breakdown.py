@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Group, figure_class
+from ..context import Context, Group, cfg, figure_class
 
 _TOTAL_LABEL = re.compile(r"总(?P<head>收入|支出|额|数|成本|资产)|(?P<head2>收入|支出)(?:合计|总计|总额)")
 _MAX_TOTALS = 3
@@ -16,9 +16,14 @@ def _variants(g: Group) -> list[list]:
     离退休 560 人), the whole list, and the lists up to each later ；."""
     parts = g.parts
     main = [parts] if not g.cuts else [parts[:g.cuts[0]], parts] + [parts[:n] for n in reversed(g.cuts[1:])]
-    # a list that runs on past its breakdown (其中基本支出 a，项目支出 b，年末结转 c): any shorter run that
-    # adds up is what the breakdown was
-    return main + [parts[:n] for n in range(len(parts) - 1, 1, -1) if parts[:n] not in main]
+    # a list that runs on past its breakdown into carried-over money (其中基本支出 a，项目支出 b，年末结转 c):
+    # the run before it is what the breakdown was; any other shorter run would hide a part listed too many
+    carry = re.compile(cfg()["carry_over"])
+    out = list(main)
+    for n in range(len(parts) - 1, 1, -1):
+        if all(carry.search(p.label or "") for p in parts[n:]) and parts[:n] not in out:
+            out.append(parts[:n])
+    return out
 
 
 @detector("breakdown", reads=("groups",))

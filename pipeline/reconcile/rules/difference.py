@@ -34,6 +34,24 @@ def find(ctx: Context) -> list[Claim]:
             pair = [act.fig, bud.fig] if over else [bud.fig, act.fig]
             readings.append(Relation("difference", f, pair, evidence=evidence, reading="实际 − 预算" if over else "预算 − 实际"))
             pinned = True
+        if it.role.change and not pinned:
+            # 支出 1,153 万元，较上年 1,000 万元增加 135 万元: this year's and last year's in the sentence
+            same = [p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos and p.fig.kind == "amount"
+                    and p.role.level and p.fig.id not in ctx.part_ids]
+            prior = [p for p in same if p.role.prior]
+            current = [p for p in same if not p.role.prior]
+            if len(prior) == 1 and current:
+                down = bool(rx("down_words").search(ctx.lead(it)))
+                pair = [prior[0].fig, current[0].fig] if down else [current[0].fig, prior[0].fig]
+                readings.append(Relation("difference", f, pair, evidence=ctx.words(same[-1].pos, it.end),
+                                         reading="上年数 − 本年数" if down else "本年数 − 上年数"))
+                pinned = True
+        if (not pinned and not it.role.change and len(cands) == 2
+                and re.search(cfg()["difference_label"], f.label or "")):
+            # 收入 1,860.40，支出 1,795.60，结余 64.80: two figures and the difference named
+            a, b = sorted(cands, key=lambda p: -p.fig.value)
+            readings.append(Relation("difference", f, [a.fig, b.fig], evidence=evidence, reading="较大数 − 较小数"))
+            pinned = True
         dated = dated_pair(ctx, it) if it.role.change and not pinned else None
         if dated is not None:
             late, early = dated
@@ -65,24 +83,35 @@ def _pairs(f, cands: list[Item], evidence: str) -> list[Relation]:
 
 @detector("adjustment", reads=("items", "groups"))
 def adjusted(ctx: Context) -> list[Claim]:
-    """下达 A，…，调减 d，实际下达 e: what is left after an adjustment is the total less (or plus) it."""
+    """年初预算 a，(上年结转 b，) 追加 c，调减 d，调整后预算 e: what stands after the adjustments is the signed
+    sum of the chain before it; 下达 A，其中…，调减 d，实际下达 e reads e = A − d."""
     out: list[Claim] = []
+    done: set[str] = set()
     for it in ctx.items:
-        d = it.fig
-        if d.kind != "amount" or not it.role.adjust:
+        if it.fig.kind != "amount" or not it.role.adjust or it.fig.id in done:
             continue
         sentence = ctx.in_sentence(it.sentence)
-        before = [p for p in reversed(sentence) if p.pos < it.pos and p.fig.kind == "amount" and p.role.level
-                  and not p.role.adjust and p.fig.id not in ctx.part_ids and not p.role.prior]
-        after = [p for p in sentence if p.pos > it.pos and p.fig.kind == "amount" and p.role.level
-                 and not p.role.adjust and not p.role.prior]
-        if not before or not after:
+        after = [p for p in sentence if p.pos > it.pos and p.fig.kind == "amount" and not p.role.adjust
+                 and not p.role.prior and not p.role.change]
+        if not after:
             continue
-        base, left = before[0], after[0]
-        ev = ctx.words(base.pos, left.end)
-        if it.role.adjust < 0:
-            rel = Relation("difference", left.fig, [base.fig, d], evidence=ev, reading="调整前 − 调减数")
-        else:
-            rel = Relation("sum", left.fig, [base.fig, d], evidence=ev, reading="调整前 + 追加数")
-        out.append(Claim(left.fig, [rel], "adjustment", ev, pinned=True))
+        left = after[0]
+        chain = [p for p in sentence if p.pos < left.pos and p.fig.kind == "amount" and not p.role.change
+                 and not p.role.prior and p.fig.id not in ctx.part_ids]
+        adjustments = [p for p in chain if p.role.adjust]
+        done.update(p.fig.id for p in adjustments)
+        plain = [p for p in chain if not p.role.adjust]
+        if not plain:
+            continue
+        ups = [p.fig for p in adjustments if p.role.adjust > 0]
+        downs = [p.fig for p in adjustments if p.role.adjust < 0]
+        ev = ctx.words(chain[0].pos, left.end)
+        readings = [Relation("sum", left.fig, [p.fig for p in plain] + ups, minus=downs, evidence=ev,
+                             reading="调整前各项 + 追加 − 调减")]
+        if len(plain) > 1:
+            readings.append(Relation("sum", left.fig, [plain[-1].fig] + ups, minus=downs, evidence=ev,
+                                     reading="调整前 + 追加 − 调减"))
+        # the words name what is left (调整后 / 全年可用 / 实际下达 …): then a mismatch is a slip
+        named = bool(re.search(cfg()["after_adjustment"], (left.fig.label or "") + ctx.lead(left)))
+        out.append(Claim(left.fig, readings, "adjustment", ev, pinned=named))
     return out

@@ -18,7 +18,7 @@ import itertools
 from fractions import Fraction
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, cfg, figure_class
+from ..context import Context, Item, cfg, figure_class, rx
 from ..verify import holds
 
 
@@ -26,6 +26,11 @@ def _width(ctx: Context, f) -> Fraction:
     iv = ctx.iv(f)
     w = iv.hi - iv.lo
     return w if w > 0 else Fraction(1)  # an exact count: the next value is one away
+
+
+def _down(ctx: Context, it: Item) -> bool:
+    """A change said as a fall: falls add up with falls, rises with rises."""
+    return bool(rx("down_words").search(ctx.lead(it)))
 
 
 def _value(f) -> float:
@@ -51,6 +56,7 @@ def sums_after(ctx: Context) -> list[Claim]:
             if p.fig.section != f.section and levels.get(p.fig.section, 0) <= own:
                 break
             if (figure_class(p.fig) == cls and p.role.change == it.role.change and not p.role.adjust
+                    and (not it.role.change or _down(ctx, p) == _down(ctx, it))
                     and p.role.prior == it.role.prior and 0 <= _value(p.fig) < _value(f)):
                 follow.append(p)
                 if len(follow) == window:

@@ -33,7 +33,9 @@ def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
     if p.fig.kind != "amount" or p.role.change or p.role.prior:
         return False
     if arrival:
-        return bool(rx("arrival_words").search((p.fig.label or "") + ctx.text[p.end:p.end + 8]))
+        # 10441 万元资金全部拨付到位: the words after the figure, in its own clause, may say it arrived
+        tail = re.split(r"[，,；;。:：]", ctx.text[p.end:p.end + 12])[0]
+        return not p.role.budget and bool(rx("arrival_words").search((p.fig.label or "") + tail))
     return p.role.actual_cue if cue else p.role.actual
 
 
@@ -72,6 +74,9 @@ def find(ctx: Context) -> list[Claim]:
         arrival = bool(rx("arrival_rates").search(f.label or ""))
         ev = ctx.words(it.pos - 20, it.end)
         same = [p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos]
+        if not [p for p in same if p.fig.kind == "amount"]:
+            # 执行率 97.35%，全年预算数 1,820 万元，实际支出 1,761.80 万元: the operands follow the rate
+            same = [p for p in ctx.in_sentence(it.sentence) if p.pos > it.pos]
         # a budget is often stated once, at the head of the chapter: look further back for it
         passage = [p for p in ctx.passage(it, 8) if p.sentence != it.sentence][:40]
         acts_s = [p for p in same if _actual(ctx, p, arrival)]
