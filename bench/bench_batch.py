@@ -35,7 +35,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from ingest_helpers import varied_reports  # noqa: E402
 
 import pipeline.ingest as ingest  # noqa: E402
-from pipeline.storage import Store  # noqa: E402
+from pipeline.store import Store  # noqa: E402
 
 
 def generate(out: Path, n: int, procs: int = 2) -> list[str]:

@@ -27,7 +27,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from storage_helpers import corpus_docs, expected_counts, vary  # noqa: E402
 
-from pipeline.storage import Store, resolve_url  # noqa: E402
+from pipeline.store import Store, resolve_url  # noqa: E402
 
 
 def make_docs(n: int) -> list[dict]:
@@ -56,7 +56,7 @@ def run(store: Store, docs: list[dict], label: str) -> dict[str, float]:
 
 
 def time_exports(store: Store, label: str) -> None:
-    from pipeline.exports import export
+    from pipeline.store.exports import export
 
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("xlsx", "csv", "parquet", "json"):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.storage import Store
+    from pipeline.store import Store
 
 # pipeline.ingest.DEFAULT_TIMEOUT, kept in step (a test checks) rather than imported: importing
 # pipeline.ingest brings pandas and SQLAlchemy, and `pipeline --help` / `extract` import this module.

@@ -72,7 +72,7 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
     import pandas as pd
 
     from pipeline.audit import error_doc
-    from pipeline.storage import Store
+    from pipeline.store import Store
 
     def val(x: object) -> str | None:
         return None if x is None or pd.isna(x) else str(x)

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pipeline.storage import Store
+    from pipeline.store import Store
 
-# Kept in step with pipeline.exports.FORMATS (a test checks), not imported, for the reason above.
+# Kept in step with pipeline.store.exports.FORMATS (a test checks), not imported, for the reason above.
 FORMATS = ("xlsx", "csv", "parquet", "json")
 DB_HELP = "database URL (default: env PIPELINE_DB_URL, else sqlite:///outputs/reports.db)"
 
@@ -60,7 +60,7 @@ T = TypeVar("T")
 
 
 def _open(db: str | None) -> Store:
-    from pipeline.storage import Store
+    from pipeline.store import Store
 
     # A read command must not leave an empty database behind where the user mistyped a path.
     return Store(db, create=False)
@@ -81,7 +81,7 @@ def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | 
 
 def run_export(args: argparse.Namespace) -> int:
     """`pipeline export`: write the store to `args.out` as `args.format`; prints each file written."""
-    from pipeline.exports import export
+    from pipeline.store.exports import export
 
     paths = _with_store(args.db, lambda store: export(store, args.format, args.out), "export")
     if isinstance(paths, int):
@@ -95,7 +95,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_failing(args: argparse.Namespace) -> int:
     """`pipeline query failing`: print the failed checks (exit 0 whether or not there are any)."""
-    from pipeline.queries import failing_checks
+    from pipeline.store.queries import failing_checks
 
     def query(store: Store) -> pd.DataFrame:
         return failing_checks(store, unit=args.unit, year=args.year)
@@ -105,7 +105,7 @@ def run_failing(args: argparse.Namespace) -> int:
 
 def run_label(args: argparse.Namespace) -> int:
     """`pipeline query label LABEL`: print the label's figures, one column per year."""
-    from pipeline.queries import label_across_years
+    from pipeline.store.queries import label_across_years
 
     def query(store: Store) -> pd.DataFrame:
         return label_across_years(store, args.label, unit=args.unit).reset_index()

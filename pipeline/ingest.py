@@ -35,8 +35,8 @@ from typing import Any, Literal
 from . import EXTRACTOR_VERSION
 from .errors import ReportError
 from .pdfread import sha256_of
-from .storage import Store, absolute_url
-from .storage import is_transient as storage_is_transient
+from .store import Store, absolute_url
+from .store import is_transient as storage_is_transient
 
 log = logging.getLogger(__name__)
 

@@ -291,7 +291,7 @@ def normalized(x: object) -> object:
 
 def write_docs(url: str, docs: list[dict], version: str, barrier: object, results: object) -> None:
     """Child process of the concurrency test: open the store, wait for the other writer, save all."""
-    from pipeline.storage import Store
+    from pipeline.store import Store
 
     store = Store(url)
     try:

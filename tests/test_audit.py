@@ -271,7 +271,7 @@ def test_cli_audits_pdfs_and_lists_a_bad_file(tmp_path: Path) -> None:
 
 
 def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
-    storage = pytest.importorskip("pipeline.storage")
+    storage = pytest.importorskip("pipeline.store")
     url = f"sqlite:///{tmp_path / 'reports.db'}"
     with storage.Store(url) as store:
         store.save_report(copy.deepcopy(seed_doc), path=str(SEED), extractor_version="test")

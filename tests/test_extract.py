@@ -230,7 +230,7 @@ def test_cli_writes_json_to_a_file_and_to_stdout(tmp_path: Path) -> None:
 
 
 def test_library_never_imports_prefect() -> None:
-    code = "import sys, pipeline.extract, pipeline.storage, pipeline.audit; print('prefect' in sys.modules)"
+    code = "import sys, pipeline.extract, pipeline.store, pipeline.audit; print('prefect' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert res.stdout.strip() == "False", res.stderr
 

@@ -32,7 +32,7 @@ from ingest_helpers import REPO, SAMPLES, bad_and_good, make_hostile, make_not_p
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from flows.server import kill_group, local_server, prefect_command, wait_healthy  # noqa: E402
-from pipeline.storage import Store  # noqa: E402
+from pipeline.store import Store  # noqa: E402
 
 SEED_GOV = REPO / "samples" / "seed-gov.pdf"
 

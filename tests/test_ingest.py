@@ -23,7 +23,7 @@ from pipeline.ingest import (
     is_transient,
     run_summary,
 )
-from pipeline.storage import Store
+from pipeline.store import Store
 
 
 def _toy(path: str) -> dict:

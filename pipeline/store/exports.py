@@ -2,7 +2,7 @@
 
 Excel and CSV are for people (Chinese column names, enumerations in words); Parquet is for code
 (English column names, typed columns, codes as stored); JSON gives each report back in the contract's
-shape. Everything is read through `pipeline.storage.Store`, the only module that talks to databases.
+shape. Everything is read through `pipeline.store.Store`; the columns come from `pipeline.store.schema`.
 """
 
 from __future__ import annotations
@@ -24,42 +24,44 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from pipeline.storage import Store
+from pipeline import settings
 from pipeline.vocabulary import vocab
 
-FORMATS = ("xlsx", "csv", "parquet", "json")
+from . import Store
+from .schema import (
+    CELLS,
+    CHECKS,
+    DATE,
+    DOC_KEY,
+    DOC_STATUS_ZH,
+    DOCUMENT_ID,
+    DOCUMENTS,
+    FIGURES,
+    FLOAT,
+    INT,
+    SECTIONS,
+    TABLES,
+    TEXT,
+    TIME,
+    Field,
+)
+
+FORMATS = settings.EXPORT_FORMATS
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
 
-# Kinds of column: how a value is written to Excel and what Parquet type it gets.
-INT, FLOAT, TEXT, DATE, TIME = "int", "float", "text", "date", "datetime"
 NUMBER_FORMATS = {INT: "#,##0", FLOAT: "#,##0.00", DATE: "yyyy-mm-dd", TIME: "yyyy-mm-dd hh:mm:ss"}
 # Years, pages and ids read wrong with thousands separators (2,021).
 PLAIN_INT = "0"
 
 # names shown to people live with the other vocabularies (data/vocabulary.toml)
-KIND_ZH = vocab()["display"]["kinds"]
-RULE_ZH = vocab()["display"]["rules"]
-CHECK_STATUS_ZH = vocab()["display"]["check_status"]
-DOC_STATUS_ZH = {"ok": "成功", "failed": "失败", "duplicate": "重复"}
+WORDS = {**vocab()["display"], "doc_status": DOC_STATUS_ZH}
+
+# Stated minus computed: the size of the discrepancy, which is what a reviewer sorts by.
+DIFFERENCE = Field("difference", None, "float64", zh="差额(报告值-计算值)")
 
 
-@dataclass(frozen=True)
-class Col:
-    """One exported column: its name in the store's frame, its Chinese header, its kind."""
-
-    name: str
-    zh: str
-    kind: str = TEXT
-    plain: bool = False  # an integer without thousands separators (year, page, id)
-    words: dict[str, str] | None = None  # codes shown in words in Excel and CSV
-
-
-_DOC_KEY = [
-    Col("document_id", "文档编号", INT, plain=True),
-    Col("unit", "报告单位"),
-    Col("year", "年度", INT, plain=True),
-    Col("file_name", "文件名"),
-]
+def _words(c: Field) -> dict[str, str] | None:
+    return WORDS[c.words] if c.words else None
 
 
 @dataclass(frozen=True)
@@ -67,112 +69,32 @@ class Dataset:
     name: str  # file stem for CSV/Parquet
     sheet: str | None  # Excel sheet, None when not in the workbook
     load: Callable[[Store], pd.DataFrame]
-    cols: list[Col]
+    cols: list[Field]
 
 
 def _documents(store: Store) -> pd.DataFrame:
-    return store.documents_df().rename(columns={"id": "document_id"})
+    return store.documents_df().rename(columns={"id": DOCUMENT_ID.name})
 
 
 def _checks(store: Store) -> pd.DataFrame:
     df = store.checks_df()
-    # Stated minus computed: the size of the discrepancy, which is what a reviewer sorts by.
-    df.insert(df.columns.get_loc("figures"), "difference", df["stated"] - df["expected"])
+    df.insert(df.columns.get_loc(CHECKS.linked[0]), DIFFERENCE.name, df["stated"] - df["expected"])
     return df
 
 
+def _check_cols() -> list[Field]:
+    cols = [*DOC_KEY, *CHECKS.exported()]
+    at = [c.key for c in cols].index(CHECKS.linked[0])
+    return [*cols[:at], DIFFERENCE, *cols[at:]]
+
+
 DATASETS = [
-    Dataset(
-        "documents",
-        "报告",
-        _documents,
-        [
-            *_DOC_KEY[:3],
-            Col("date", "报告日期", DATE),
-            Col("doc_type", "报告类型"),
-            Col("title", "标题"),
-            Col("file_name", "文件名"),
-            Col("pages", "页数", INT, plain=True),
-            Col("status", "状态", words=DOC_STATUS_ZH),
-            Col("error", "错误原因"),
-            Col("n_sections", "章节数", INT),
-            Col("n_figures", "数据项数", INT),
-            Col("n_checks", "校验数", INT),
-            Col("n_checks_failed", "未通过校验数", INT),
-            Col("n_tables", "表格数", INT),
-            Col("extractor_version", "提取程序版本"),
-            Col("ingested_at", "入库时间(UTC)", TIME),
-            Col("updated_at", "更新时间(UTC)", TIME),
-            Col("sha256", "SHA-256"),
-            Col("path", "提交路径"),
-        ],
-    ),
-    Dataset(
-        "figures",
-        "数据",
-        lambda s: s.figures_df(),
-        [
-            *_DOC_KEY,
-            Col("fig_id", "数据编号"),
-            Col("kind", "类别", words=KIND_ZH),
-            Col("label", "标签"),
-            Col("value", "数值", FLOAT),
-            Col("value_unit", "计量单位"),
-            Col("value_yuan", "折合金额(元)", FLOAT),
-            Col("qualifier", "限定词"),
-            Col("text", "原文"),
-            Col("page", "页码", INT, plain=True),
-            Col("section", "所在章节"),
-            Col("bbox_x0", "位置x0", FLOAT),
-            Col("bbox_top", "位置top", FLOAT),
-            Col("bbox_x1", "位置x1", FLOAT),
-            Col("bbox_bottom", "位置bottom", FLOAT),
-        ],
-    ),
-    Dataset(
-        "checks",
-        "校验",
-        _checks,
-        [
-            *_DOC_KEY,
-            Col("check_id", "校验编号"),
-            Col("rule", "规则", words=RULE_ZH),
-            Col("status", "结果", words=CHECK_STATUS_ZH),
-            Col("expected", "计算值", FLOAT),
-            Col("stated", "报告值", FLOAT),
-            Col("difference", "差额(报告值-计算值)", FLOAT),
-            Col("figures", "涉及数据"),
-            Col("message", "说明"),
-        ],
-    ),
-    Dataset(
-        "sections",
-        "章节",
-        lambda s: s.sections_df(),
-        [
-            *_DOC_KEY,
-            Col("sec_id", "章节编号"),
-            Col("level", "层级", INT, plain=True),
-            Col("number", "序号"),
-            Col("title", "标题"),
-            Col("page", "页码", INT, plain=True),
-            Col("parent", "上级章节"),
-        ],
-    ),
-    Dataset(
-        "tables",
-        None,  # one row per cell: for code and CSV users, too long and too narrow for a sheet
-        lambda s: s.table_cells_df(),
-        [
-            *_DOC_KEY,
-            Col("table_id", "表格编号"),
-            Col("page", "页码", INT, plain=True),
-            Col("title", "表格标题"),
-            Col("row", "行", INT, plain=True),
-            Col("col", "列", INT, plain=True),
-            Col("text", "内容"),
-        ],
-    ),
+    Dataset("documents", "报告", _documents, [DOCUMENT_ID, *DOCUMENTS.exported()]),
+    Dataset("figures", "数据", lambda s: s.figures_df(), [*DOC_KEY, *FIGURES.exported()]),
+    Dataset("checks", "校验", _checks, _check_cols()),
+    Dataset("sections", "章节", lambda s: s.sections_df(), [*DOC_KEY, *SECTIONS.exported()]),
+    # one row per cell: for code and CSV users, too long and too narrow for a sheet
+    Dataset("tables", None, lambda s: s.table_cells_df(), [*DOC_KEY, *TABLES.exported(), *CELLS.exported()]),
 ]
 
 
@@ -219,7 +141,7 @@ def _human(d: Dataset, df: pd.DataFrame) -> pd.DataFrame:
     for c in d.cols:
         s = df[c.name]
         if c.words:
-            s = s.map(lambda v, w=c.words: w.get(v, v) if isinstance(v, str) else v).astype("string")
+            s = s.map(lambda v, w=_words(c): w.get(v, v) if isinstance(v, str) else v).astype("string")
         elif c.kind == TIME:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)  # Excel has no time zones
         out[c.zh] = s
@@ -279,7 +201,7 @@ def _excel_value(v: Any, kind: str) -> Any:
     return v
 
 
-def _shown(v: Any, c: Col) -> str:
+def _shown(v: Any, c: Field) -> str:
     if v is None:
         return ""
     if c.kind == FLOAT:
@@ -310,7 +232,7 @@ def _write_xlsx(sheets: list[tuple[Dataset, pd.DataFrame]], path: Path) -> None:
     wb.save(path)
 
 
-def _write_sheet(wb: Workbook, title: str, cols: list[Col], rows: list[list[Any]]) -> None:
+def _write_sheet(wb: Workbook, title: str, cols: list[Field], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title)
     # Widths from the header and the first rows: enough to read, never wider than 60 characters.
     for i, c in enumerate(cols):

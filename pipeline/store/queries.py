@@ -1,10 +1,10 @@
-"""Questions reviewers ask of the store, answered as DataFrames (read through `pipeline.storage.Store`)."""
+"""Questions reviewers ask of the store, answered as DataFrames (read through `pipeline.store.Store`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.storage import Store
+from pipeline.store import Store
 
 # To compare amounts across reports that print them in different units, they are shown in 万元, the
 # unit these reports use most.
