@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,13 +17,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from pipeline import settings
+from pipeline import excel, settings
 from pipeline.vocabulary import vocab
 
 from . import Store
@@ -47,7 +41,7 @@ from .schema import (
 )
 
 FORMATS = settings.EXPORT_FORMATS
-EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
+EXCEL_MAX_ROWS = excel.MAX_ROWS
 
 NUMBER_FORMATS = {INT: "#,##0", FLOAT: "#,##0.00", DATE: "yyyy-mm-dd", TIME: "yyyy-mm-dd hh:mm:ss"}
 # Years, pages and ids read wrong with thousands separators (2,021).
@@ -169,15 +163,6 @@ def _typed(d: Dataset, df: pd.DataFrame) -> pd.DataFrame:
 
 # -- Excel -----------------------------------------------------------------------------------------
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-
-def _display_width(text: str) -> int:
-    # Chinese characters take two columns in Excel's default fonts.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
 
 def _excel_value(v: Any, kind: str) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
@@ -195,9 +180,6 @@ def _excel_value(v: Any, kind: str) -> Any:
         return int(v)
     if kind == FLOAT:
         return float(v)
-    if isinstance(v, str):
-        # Control characters from PDF text make openpyxl refuse the whole workbook.
-        return ILLEGAL_CHARACTERS_RE.sub("", v)
     return v
 
 
@@ -216,59 +198,21 @@ def _shown(v: Any, c: Field) -> str:
 
 
 def _write_xlsx(sheets: list[tuple[Dataset, pd.DataFrame]], path: Path) -> None:
-    # Write-only mode streams rows to disk: a store of a few thousand reports is a few hundred
-    # thousand figure rows, too many to hold as openpyxl cell objects.
-    wb = Workbook(write_only=True)
+    book = excel.Writer()
     for d, df in sheets:
         human = _human(d, df)
         rows = [
             [_excel_value(v, c.kind) for v, c in zip(r, d.cols, strict=True)]
             for r in human.itertuples(index=False)
         ]
-        per_sheet = EXCEL_MAX_ROWS - 1
+        cols = [excel.Column(c.zh, PLAIN_INT if c.plain else NUMBER_FORMATS.get(c.kind)) for c in d.cols]
+        per_sheet = excel.MAX_ROWS - 1
         chunks = [rows[i : i + per_sheet] for i in range(0, len(rows), per_sheet)] or [[]]
         for n, chunk in enumerate(chunks, 1):
-            _write_sheet(wb, d.sheet if n == 1 else f"{d.sheet}({n})", d.cols, chunk)
-    wb.save(path)
-
-
-def _write_sheet(wb: Workbook, title: str, cols: list[Field], rows: list[list[Any]]) -> None:
-    ws = wb.create_sheet(title)
-    # Widths from the header and the first rows: enough to read, never wider than 60 characters.
-    for i, c in enumerate(cols):
-        sample = [_display_width(_shown(r[i], c)) for r in rows[:500]]
-        width = max([_display_width(c.zh) + 2, *sample]) + 2
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(width, 60)
-    # Write-only sheets take panes, filter and widths before the first row is written.
-    ws.freeze_panes = "A2"
-    last = get_column_letter(len(cols))
-    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-
-    header = []
-    for c in cols:
-        cell = WriteOnlyCell(ws, value=c.zh)
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
-        header.append(cell)
-    ws.append(header)
-
-    formats = [PLAIN_INT if c.plain else NUMBER_FORMATS.get(c.kind) for c in cols]
-    for r in rows:
-        out = []
-        for v, fmt in zip(r, formats, strict=True):
-            if v is None:
-                out.append(None)
-            elif fmt is not None and not isinstance(v, str):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = fmt
-                out.append(cell)
-            elif isinstance(v, str) and v.startswith("="):
-                # Text that looks like a formula stays text (openpyxl would store it as a formula).
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"
-                out.append(cell)
-            else:
-                out.append(v)
-        ws.append(out)
+            book.sheet(
+                d.sheet if n == 1 else f"{d.sheet}({n})", cols, chunk, shown=lambda v, i, d=d: _shown(v, d.cols[i])
+            )
+    book.save(path)
 
 
 # -- JSON ------------------------------------------------------------------------------------------
