@@ -26,6 +26,7 @@ from prefect.runtime import task_run as task_run_ctx
 from prefect.states import State
 from sqlalchemy.engine import make_url
 
+from pipeline import settings
 from pipeline.ingest import (
     DEFAULT_TIMEOUT,
     BatchError,
@@ -195,7 +196,7 @@ def ingest_report(path: str, db_url: str | None = None, timeout: float | None = 
 def ingest_batch(
     paths: list[str] | str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> dict:
     """Folders, globs or files into the store, `workers` documents at a time; returns the run summary.
@@ -212,9 +213,9 @@ def ingest_batch(
 def ingest_inbox(
     inbox: str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
-    min_age_seconds: float = 10.0,
+    min_age_seconds: float = settings.INBOX_MIN_AGE,
 ) -> dict:
     """Ingest the files waiting in `inbox`, then move each to inbox/processed/ or inbox/failed/.
 
@@ -256,7 +257,7 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
 def ingest_batch_dask(
     paths: list[str] | str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
     address: str | None = None,
 ) -> dict:

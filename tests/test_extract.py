@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -230,9 +231,20 @@ def test_cli_writes_json_to_a_file_and_to_stdout(tmp_path: Path) -> None:
 
 
 def test_library_never_imports_prefect() -> None:
-    code = "import sys, pipeline.extract, pipeline.store, pipeline.audit; print('prefect' in sys.modules)"
+    code = (
+        "import sys, pipeline.extract, pipeline.store, pipeline.audit, pipeline.ingest, pipeline.cli;"
+        "print(sorted(m for m in ('prefect', 'flows') if m in sys.modules))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
-    assert res.stdout.strip() == "False", res.stderr
+    assert res.stdout.strip() == "[]", res.stderr
+    # Nor names flows anywhere: imports run flows → pipeline only.
+    for path in (REPO / "pipeline").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            assert not any(n == "flows" or n.startswith("flows.") for n in names), path
 
 
 def test_a_table_continued_on_the_next_page_is_one_table(tmp_path: Path) -> None:

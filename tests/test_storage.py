@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from storage_helpers import REPO, corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
 
-from pipeline import cli_store
+from pipeline.cli import store as cli_store
 from pipeline.store import ALL_TABLES, Store, exports, resolve_url
 from pipeline.store.exports import export
 from pipeline.store.queries import failing_checks, label_across_years

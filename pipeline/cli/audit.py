@@ -16,7 +16,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-DEFAULT_OUT = Path("outputs/audit")
+from pipeline import settings
+
+DEFAULT_OUT = settings.AUDIT_OUT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,14 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from pipeline import settings
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.store import Store
 
-# Kept in step with pipeline.store.exports.FORMATS (a test checks), not imported, for the reason above.
-FORMATS = ("xlsx", "csv", "parquet", "json")
-DB_HELP = "database URL (default: env PIPELINE_DB_URL, else sqlite:///outputs/reports.db)"
+FORMATS = settings.EXPORT_FORMATS
+DB_HELP = settings.DB_HELP
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,7 +73,7 @@ def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | 
         with _open(db) as store:
             return action(store)
     except FileNotFoundError as exc:
-        print(f"error: {exc}; pass --db or set PIPELINE_DB_URL", file=sys.stderr)
+        print(f"error: {exc}; pass --db or set {settings.DB_ENV}", file=sys.stderr)
         return 2
     except Exception as exc:  # a user sees one line, not a traceback
         print(f"error: {what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -163,7 +164,7 @@ def format_table(df: pd.DataFrame, max_width: int = 48) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run these commands without `pipeline.cli` (`python -m pipeline.cli_store …`)."""
+    """Run these commands without `pipeline.cli` (`python -m pipeline.cli.store …`)."""
     parser = argparse.ArgumentParser(prog="pipeline")
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
