@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.extract import extract  # noqa: E402
-from pipeline.nlp import pipeline  # noqa: E402
+from pipeline.extract.prose.nlp import pipeline  # noqa: E402
 
 
 def pdfs(args: list[str]) -> list[Path]:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pipeline import EXTRACTOR_VERSION
 from pipeline.errors import ReportError
-from pipeline.pdfread import sha256_of
+from pipeline.extract.pdfread import sha256_of
 from pipeline.store import Store, absolute_url
 from pipeline.store import is_transient as storage_is_transient
 

@@ -49,7 +49,7 @@ def _warm() -> None:
     # jieba's dictionary loads on first use (about 0.7 s): pay it once per worker, before its first file's
     # clock starts.
     try:
-        from pipeline.nlp import pipeline
+        from pipeline.extract.prose.nlp import pipeline
 
         pipeline()
     except Exception:  # warming is an optimisation only
@@ -86,7 +86,7 @@ def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool) -> None:
 
 def _preload_modules() -> list[str]:
     """What the forkserver imports once, so that each worker it forks starts in milliseconds."""
-    modules = ["pipeline.extract", "pipeline.serialize", "pipeline.ingest"]
+    modules = ["pipeline.extract.stages", "pipeline.serialize", "pipeline.ingest"]
     # multiprocessing runs the parent's main module again in every child; when that is a module run with
     # -m (a Prefect worker's flow runs are `python -m prefect.engine`), importing it in the forkserver
     # first makes that re-run cheap.

@@ -11,7 +11,7 @@ import itertools
 import re
 from collections import Counter
 
-from ...labels import subject_of
+from ...extract.prose.labels import subject_of
 from ..context import Context, Relation, cfg
 from ..verify import holds
 

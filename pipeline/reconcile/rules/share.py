@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...labels import clean
+from ...extract.prose.labels import clean
 from ..context import Context, Relation
 
 

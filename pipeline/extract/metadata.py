@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .model import Metadata, Paragraph, Report
+from pipeline.model import Metadata, Paragraph, Report
+from pipeline.vocabulary import alternation, vocab
+
 from .text import parse_cn_number
-from .vocabulary import alternation, vocab
 
 _YEAR = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*度?")
 _DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .figures import Found, declared_unit, find_figures, yuan
-from .labels import clean, label_figures
-from .model import BBox, Figure, Paragraph, Report, Table
+from pipeline.model import BBox, Figure, Paragraph, Report, Table
+from pipeline.vocabulary import alternation, vocab
+
+from .prose.figures import Found, declared_unit, find_figures, yuan
+from .prose.labels import clean, label_figures
 from .text import decimals_of, normalise, parse_number
-from .vocabulary import alternation, vocab
 
 _BARE_NUMBER = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-+]?\d+(?:\.\d+)?$")
 _EMPTY = {"", "—", "-", "--", "——", "/", "无", "N/A", "\\"}

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.model import Report
+from pipeline.reconcile import reconcile
+
 from .layout import build_paragraphs, mark_furniture
 from .metadata import extract_metadata
-from .model import Report
 from .outline import build_outline
 from .pdfread import read_pdf
 from .prose import find_prose_figures
-from .reconcile import reconcile
 from .tables import merge_continued, table_figures, title_unit_before
 
 Stage = Callable[[Report], Report]

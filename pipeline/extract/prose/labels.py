@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+from pipeline.vocabulary import alternation, vocab
+
 from .figures import Found
-from .vocabulary import alternation, vocab
 
 _DELIM = set("，,。；;：:、！？!?（(\n")
 _DATE_PREFIX = re.compile(r"^(?:截至|截止|至)?\s*\d{2,4}\s*年(?:度)?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末|初)?")

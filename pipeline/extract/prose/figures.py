@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .text import decimals_of, parse_cn_number, parse_number
-from .vocabulary import alternation, vocab
+from pipeline.vocabulary import alternation, vocab
+
+from ..text import decimals_of, parse_cn_number, parse_number
 
 
 @dataclass

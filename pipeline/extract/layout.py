@@ -11,10 +11,11 @@ import re
 import statistics
 from collections import Counter, defaultdict
 
-from .model import Glyph, Line, Page, Paragraph, Report
+from pipeline.model import Glyph, Line, Page, Paragraph, Report
+from pipeline.vocabulary import vocab
+
 from .outline import markers
 from .text import normalise
-from .vocabulary import vocab
 
 _SENTENCE_END = "。；;:：!！?？"
 

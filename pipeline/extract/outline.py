@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .model import Paragraph, Report, Section
+from pipeline.model import Paragraph, Report, Section
+from pipeline.vocabulary import vocab
+
 from .text import parse_cn_number
-from .vocabulary import vocab
 
 _TITLE_END = re.compile(r"[。:：]")
 _CLAUSE_END = re.compile(r"[。:：;；]")

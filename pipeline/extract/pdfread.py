@@ -9,8 +9,8 @@ from pathlib import Path
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
-from .errors import ReportError
-from .model import Glyph, Line, Page, Report, Source, Table
+from pipeline.errors import ReportError
+from pipeline.model import Glyph, Line, Page, Report, Source, Table
 
 # pdfplumber's table finder is the costliest call per page; only pages with ruling lines get it.
 _TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "intersection_tolerance": 4}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from pipeline.model import Figure, Report
+
 from .figures import declared_unit
-from .model import Figure, Report
 from .nlp import analyse
 
 

@@ -20,9 +20,10 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from pipeline.vocabulary import vocab
+
 from .figures import Found, find_bare_amounts, find_figures
 from .labels import label_figures
-from .vocabulary import vocab
 
 jieba.setLogLevel(logging.WARNING)
 
