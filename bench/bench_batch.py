@@ -1,6 +1,6 @@
 """How fast batches of reports go in, what Prefect costs, and whether memory stays flat.
 
-Generates N different reports (the seed drawn by pipeline.synth with varied amounts, years, units and
+Generates N different reports (the seed drawn by testkit.synth with varied amounts, years, units and
 layouts) into a temp folder, then ingests the first `--n` of them into fresh SQLite stores:
 
 * reports/min with 1 and 2 extraction workers, through the `ingest_batch` flow (Prefect's temporary
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -29,13 +28,11 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # no line per file: the batch is what is timed
 
+import pipeline.ingest as ingest
+from pipeline.store import Store
+from testkit.files import varied_reports
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from ingest_helpers import varied_reports  # noqa: E402
-
-import pipeline.ingest as ingest  # noqa: E402
-from pipeline.store import Store  # noqa: E402
 
 
 def generate(out: Path, n: int, procs: int = 2) -> list[str]:

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import pdfplumber
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from pipeline.extract import extract
+from pipeline.extract.prose.nlp import pipeline
 
-from pipeline.extract import extract  # noqa: E402
-from pipeline.extract.prose.nlp import pipeline  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pdfs(args: list[str]) -> list[Path]:

@@ -12,14 +12,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import re
-import sys
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a script: find `pipeline` beside it
-
-from pipeline.planted import (  # noqa: E402
+from testkit.planted import (
     Base,
     Planted,
     base_specs,

@@ -17,7 +17,7 @@ from pipeline.audit import FINDING_COLUMNS, error_doc, write_audit
 from pipeline.cli import main
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
-from pipeline.synth import Block, render_pdf
+from testkit.synth import Block, render_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed-gov.pdf"

@@ -12,11 +12,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import CORPUS, REPO, SAMPLES, SCHEMA, corpus_case, extracted, gold
-from pdfs import draw
 
 from pipeline.errors import ReportError
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
+from testkit.pdfs import draw
 
 UNIT_YUAN = {"元": 1, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
 
@@ -248,7 +248,7 @@ def test_library_never_imports_prefect() -> None:
 
 
 def test_a_table_continued_on_the_next_page_is_one_table(tmp_path: Path) -> None:
-    from pipeline.synth import render_pdf, selfeval_blocks
+    from testkit.synth import render_pdf, selfeval_blocks
 
     pdf = render_pdf(selfeval_blocks(), tmp_path / "selfeval-gov.pdf", layout="gov")  # runs onto page 2
     report = extract(pdf)

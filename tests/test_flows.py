@@ -28,11 +28,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # before Pre
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from ingest_helpers import REPO, SAMPLES, bad_and_good, make_hostile, make_not_pdf, varied_reports  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from flows.server import kill_group, local_server, prefect_command, wait_healthy  # noqa: E402
 from pipeline.store import Store  # noqa: E402
+from testkit.files import REPO, SAMPLES, bad_and_good, make_hostile, make_not_pdf, varied_reports  # noqa: E402
 
 SEED_GOV = REPO / "samples" / "seed-gov.pdf"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from ingest_helpers import SAMPLES, bad_and_good, make_hostile
 
 from pipeline.ingest import (
     ExtractionTimeout,
@@ -24,6 +23,7 @@ from pipeline.ingest import (
     run_summary,
 )
 from pipeline.store import Store
+from testkit.files import SAMPLES, bad_and_good, make_hostile
 
 
 def _toy(path: str) -> dict:

@@ -1,4 +1,4 @@
-"""pipeline.planted: what must fail is decided by arithmetic; one planted slip per rule kind is caught
+"""testkit.planted: what must fail is decided by arithmetic; one planted slip per rule kind is caught
 without a false alarm; clean re-renderings raise no alarm; known reconciliation misses stay visible."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from pipeline import planted as P
-from pipeline.synth import seed_text
+from testkit import planted as P
+from testkit.synth import seed_text
 
 
 @pytest.fixture(scope="module")

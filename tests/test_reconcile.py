@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from conftest import corpus_case, extracted
-from pdfs import draw
 
 from pipeline.extract import extract
 from pipeline.model import Figure, Report, Source
 from pipeline.reconcile import Context, Relation
 from pipeline.reconcile.verify import evaluate
+from testkit.pdfs import draw
 
 
 def fig(fid: str, value: float, unit: str = "万元", text: str | None = None) -> Figure:

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from storage_helpers import REPO, corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
 
 from pipeline.cli import store as cli_store
 from pipeline.store import ALL_TABLES, Store, exports, resolve_url
 from pipeline.store.exports import export
 from pipeline.store.queries import failing_checks, label_across_years
+from testkit.contracts import REPO, corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
 
 PG_URL = os.environ.get("PIPELINE_TEST_PG_URL")
 CONTENT = ("documents", "sections", "figures", "checks", "check_figures", "report_tables", "table_cells")

@@ -1,4 +1,4 @@
-"""pipeline.synth draws reports that read back exactly and look like real submissions."""
+"""testkit.synth draws reports that read back exactly and look like real submissions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from pipeline.synth import LAYOUTS, Block, blocks_from_text, heading_level, render_pdf, seed_text
+from testkit.synth import LAYOUTS, Block, blocks_from_text, heading_level, render_pdf, seed_text
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = "望城区机关事务中心"

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .extract import extract
-from .model import Report
+from pipeline.extract import extract
+from pipeline.model import Report
+
 from .synth import LAYOUTS, UNIT, Block, blocks_from_text, render_pdf, seed_text, selfeval_blocks
 
 __all__ = [

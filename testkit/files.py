@@ -12,7 +12,7 @@ import re
 import zlib
 from pathlib import Path
 
-from pipeline.synth import LAYOUTS, blocks_from_text, render_pdf, seed_text
+from .synth import LAYOUTS, blocks_from_text, render_pdf, seed_text
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((REPO / "samples").glob("*.pdf"))
