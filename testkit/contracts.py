@@ -15,8 +15,10 @@ import os
 import re
 from pathlib import Path
 
+from pipeline.vocabulary import yuan_per
+
 REPO = Path(__file__).resolve().parents[1]
-_UNIT_YUAN = {"元": 1.0, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
+_UNIT_YUAN = yuan_per()
 
 
 def corpus_dir() -> Path | None:

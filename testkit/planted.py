@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pipeline.extract import extract
 from pipeline.model import Report
+from pipeline.vocabulary import yuan_per
 
 from .synth import LAYOUTS, UNIT, Block, blocks_from_text, render_pdf, seed_text, selfeval_blocks
 
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 # 元 per unit, for comparing amounts printed in different money units
-_FACTOR = {"元": 1, "千元": 1000, "万元": 10000, "百万元": 10**6, "亿元": 10**8}
+_FACTOR = yuan_per()
 _NUM = re.compile(r"\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
 # checks whose arithmetic is the same (reconcile de-duplicates ratio_sum as ratio)
 _FAMILY = {"ratio_sum": "ratio"}

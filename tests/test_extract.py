@@ -16,9 +16,10 @@ from conftest import CORPUS, REPO, SAMPLES, SCHEMA, corpus_case, extracted, gold
 from pipeline.errors import ReportError
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
+from pipeline.vocabulary import yuan_per
 from testkit.pdfs import draw
 
-UNIT_YUAN = {"元": 1, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
+UNIT_YUAN = yuan_per()
 
 
 def scored(figures: list) -> list[tuple]:

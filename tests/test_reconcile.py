@@ -11,6 +11,7 @@ from pipeline.extract import extract
 from pipeline.model import Figure, Report, Source
 from pipeline.reconcile import Context, Relation
 from pipeline.reconcile.verify import evaluate
+from pipeline.vocabulary import yuan_per
 from testkit.pdfs import draw
 
 
@@ -19,7 +20,7 @@ def fig(fid: str, value: float, unit: str = "万元", text: str | None = None) -
     number = text.rstrip("万元%人分")
     decimals = len(number.split(".")[1]) if "." in number else 0
     kind = {"%": "percent", "人": "count", "分": "score"}.get(unit, "amount")
-    factor = {"万元": 1e4, "元": 1, "亿元": 1e8}.get(unit)
+    factor = yuan_per().get(unit)
     return Figure(id=fid, kind=kind, value=value, unit=unit, text=text, page=1, bbox=None, section=None,
                   decimals=decimals, value_yuan=value * factor if factor else None)
 

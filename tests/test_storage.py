@@ -20,6 +20,7 @@ from pipeline.cli import store as cli_store
 from pipeline.store import ALL_TABLES, Store, exports, resolve_url
 from pipeline.store.exports import export
 from pipeline.store.queries import failing_checks, label_across_years
+from pipeline.vocabulary import yuan_per
 from testkit.contracts import REPO, corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
 
 PG_URL = os.environ.get("PIPELINE_TEST_PG_URL")
@@ -290,7 +291,7 @@ def test_label_across_years(store: Store, docs: list[dict]) -> None:
     years = sorted({base["report"]["year"] + i % 5 for i in range(3)})
     assert list(table.columns) == years
     row = table.xs(amount["label"], level="label").iloc[0]
-    yuan = {"元": 1, "千元": 1e3, "万元": 1e4, "亿元": 1e8}[amount["unit"]]
+    yuan = yuan_per()[amount["unit"]]
     assert row[years[0]] == pytest.approx(amount["value"] * yuan / 1e4)
     assert row[years[1]] == pytest.approx(round(amount["value"] * 1.1, 2) * yuan / 1e4)
     assert label_across_years(store, "不存在的标签").empty

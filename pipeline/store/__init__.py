@@ -20,7 +20,7 @@ from .database import Database, absolute_url, is_transient, resolve_url
 from .frames import FramesMixin
 from .ingest_log import IngestLogMixin
 from .reports import Outcome, ReportsMixin, SaveResult
-from .schema import ALL_TABLES, DOC_STATUSES, FILE_STATUSES
+from .schema import ALL_TABLES, DOC_STATUSES, FILE_STATUSES, DocStatus, FileStatus
 
 
 class Store(ReportsMixin, IngestLogMixin, FramesMixin, Database):
@@ -38,6 +38,8 @@ __all__ = [
     "ALL_TABLES",
     "DOC_STATUSES",
     "FILE_STATUSES",
+    "DocStatus",
+    "FileStatus",
     "Outcome",
     "SaveResult",
     "Store",

@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pipeline.model import CheckStatus
+
 from .database import now
-from .schema import FILE_STATUSES, checks, documents, ingest_files, ingest_runs
+from .schema import FILE_STATUSES, DocStatus, FileStatus, checks, documents, ingest_files, ingest_runs
 
 
 class IngestLogMixin:
@@ -46,7 +48,7 @@ class IngestLogMixin:
                             "sha256": sha256,
                             "file_name": os.path.basename(path),
                             "path": path,
-                            "status": "failed",
+                            "status": DocStatus.FAILED.value,
                             "error": reason,
                             "extractor_version": extractor_version,
                             "ingested_at": stamp,
@@ -55,18 +57,18 @@ class IngestLogMixin:
                     ).scalar_one()
                 else:
                     doc_id = row.id
-                    if row.status != "ok":
+                    if row.status != DocStatus.OK:
                         conn.execute(
                             documents.update()
                             .where(documents.c.id == doc_id)
                             .values(
-                                status="failed",
+                                status=DocStatus.FAILED.value,
                                 error=reason,
                                 extractor_version=extractor_version,
                                 updated_at=stamp,
                             )
                         )
-            self._file_row(conn, run_id, path, sha256, "failed", reason, doc_id)
+            self._file_row(conn, run_id, path, sha256, FileStatus.FAILED.value, reason, doc_id)
         return doc_id
 
     def record_file(
@@ -141,12 +143,12 @@ class IngestLogMixin:
     def run_failing_checks(self, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
         """Failing checks of the documents run `run_id` stored or found stored: unit, year, file, rule, message."""
         docs = sa.select(ingest_files.c.document_id).where(
-            ingest_files.c.run_id == run_id, ingest_files.c.status.in_(("ok", "duplicate"))
+            ingest_files.c.run_id == run_id, ingest_files.c.status.in_((FileStatus.OK.value, FileStatus.DUPLICATE.value))
         )
         stmt = (
             sa.select(documents.c.unit, documents.c.year, documents.c.path, checks.c.rule, checks.c.message)
             .join(documents, checks.c.document_id == documents.c.id)
-            .where(checks.c.status == "fail", checks.c.document_id.in_(docs))
+            .where(checks.c.status == CheckStatus.FAIL.value, checks.c.document_id.in_(docs))
             .order_by(documents.c.unit, documents.c.year, documents.c.id, checks.c.ord)
             .limit(limit)
         )

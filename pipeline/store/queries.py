@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.model import CheckStatus, Kind
 from pipeline.store import Store
+from pipeline.vocabulary import yuan_per
 
 # To compare amounts across reports that print them in different units, they are shown in 万元, the
 # unit these reports use most.
 AMOUNT_UNIT = "万元"
-_YUAN_PER = {"元": 1.0, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
+_YUAN_PER = yuan_per()
 
 FAILING_COLUMNS = [
     "unit",
@@ -34,7 +36,7 @@ def failing_checks(store: Store, unit: str | None = None, year: int | None = Non
     (stated − expected), figures (ids), evidence ("f3 基本支出 828.69万元 p.2; …"), message. Sorted by
     unit, year, document and the check's order in its report.
     """
-    checks = store.checks_df(unit=unit, year=year, status="fail")
+    checks = store.checks_df(unit=unit, year=year, status=CheckStatus.FAIL)
     if checks.empty:
         return pd.DataFrame(
             {c: pd.Series(dtype=checks[c].dtype if c in checks else "string") for c in FAILING_COLUMNS}
@@ -83,7 +85,7 @@ def label_across_years(store: Store, label: str, unit: str | None = None) -> pd.
         )
         return empty.astype("float64")
 
-    is_amount = figs["kind"].eq("amount").fillna(False)
+    is_amount = figs["kind"].eq(Kind.AMOUNT).fillna(False)
     yuan = figs["value_yuan"].fillna(figs["value"] * figs["value_unit"].map(_YUAN_PER).astype("float64"))
     figs = figs.assign(
         measure=figs["value_unit"].where(~is_amount, AMOUNT_UNIT),

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.model import CheckStatus
+
 from .database import now
 from .schema import (
     CELLS,
@@ -28,7 +30,9 @@ from .schema import (
     FIGURES,
     SECTIONS,
     TABLES,
+    DocStatus,
     Entity,
+    FileStatus,
     check_figures,
     checks,
     documents,
@@ -154,9 +158,9 @@ class ReportsMixin:
             .where(documents.c.sha256 == sha)
             .with_for_update()  # PostgreSQL: two replacers of one report queue here
         ).first()
-        if existing is not None and existing.status == "ok" and existing.extractor_version == version:
+        if existing is not None and existing.status == DocStatus.OK and existing.extractor_version == version:
             self._file_row(
-                conn, run_id, path, sha, "duplicate", "already stored by this extractor version", existing.id
+                conn, run_id, path, sha, FileStatus.DUPLICATE, "already stored by this extractor version", existing.id
             )
             return SaveResult(existing.id, "duplicate", sha, existing.extractor_version)
 
@@ -174,15 +178,15 @@ class ReportsMixin:
             self._delete_children(conn, doc_id)
             conn.execute(documents.update().where(documents.c.id == doc_id).values(**values, updated_at=stamp))
             # A failed file that now extracts is new data, not a replacement of data.
-            outcome = "replaced" if existing.status == "ok" else "inserted"
-            previous = existing.extractor_version if existing.status == "ok" else None
+            outcome = "replaced" if existing.status == DocStatus.OK else "inserted"
+            previous = existing.extractor_version if existing.status == DocStatus.OK else None
 
         rows = self._insert_sections(conn, doc_id, doc[SECTIONS.key])
         fig_ids, n = self._insert_figures(conn, doc_id, doc[FIGURES.key])
         rows += n
         rows += self._insert_checks(conn, doc_id, doc[CHECKS.key], fig_ids)
         rows += self._insert_tables(conn, doc_id, doc[TABLES.key])
-        self._file_row(conn, run_id, path, sha, "ok", None, doc_id)
+        self._file_row(conn, run_id, path, sha, FileStatus.OK.value, None, doc_id)
         return SaveResult(doc_id, outcome, sha, previous, rows)
 
     @staticmethod
@@ -193,13 +197,13 @@ class ReportsMixin:
         return {
             **{f.column: f.value(parts[f.at]) for f in DOCUMENTS.stored() if f.key},
             "path": path,
-            "status": "ok",
+            "status": DocStatus.OK.value,
             "error": None,
             "extractor_version": version,
             "n_sections": len(doc[SECTIONS.key]),
             "n_figures": len(doc[FIGURES.key]),
             "n_checks": len(checks_),
-            "n_checks_failed": sum(1 for c in checks_ if c.get("status") == "fail"),
+            "n_checks_failed": sum(1 for c in checks_ if c.get("status") == CheckStatus.FAIL),
             "n_tables": len(doc[TABLES.key]),
             "extra": {k: v for k, v in extra.items() if v} or None,
         }
@@ -296,13 +300,13 @@ class ReportsMixin:
                     sa.select(documents.c.id).where(
                         documents.c.sha256 == sha256,
                         documents.c.extractor_version == extractor_version,
-                        documents.c.status == "ok",
+                        documents.c.status == DocStatus.OK.value,
                     )
                 ).first()
                 is not None
             )
 
-    def document_ids(self, status: str | None = "ok") -> list[int]:
+    def document_ids(self, status: str | None = DocStatus.OK.value) -> list[int]:
         """Ids of the stored documents (by default the successfully extracted ones), in id order."""
         stmt = sa.select(documents.c.id).order_by(documents.c.id)
         if status is not None:
@@ -310,7 +314,7 @@ class ReportsMixin:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def iter_reports(self, status: str | None = "ok") -> Iterator[dict]:
+    def iter_reports(self, status: str | None = DocStatus.OK.value) -> Iterator[dict]:
         """Each stored document rebuilt in the contract's shape (see `load_report`)."""
         for doc_id in self.document_ids(status):
             yield self.load_report(doc_id)

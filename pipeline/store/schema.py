@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,9 +21,26 @@ import sqlalchemy as sa
 INT, FLOAT, TEXT, DATE, TIME = "int", "float", "text", "date", "datetime"
 UTC_TIME = "datetime64[ns, UTC]"
 
-DOC_STATUSES = ("ok", "failed", "duplicate")
-FILE_STATUSES = ("ok", "failed", "duplicate", "skipped")
-DOC_STATUS_ZH = {"ok": "成功", "failed": "失败", "duplicate": "重复"}
+class DocStatus(StrEnum):
+    """A stored document: extracted and stored, or a file that failed (its error kept)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+class FileStatus(StrEnum):
+    """A submitted file's row in the ingest log."""
+
+    OK = "ok"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+
+
+DOC_STATUSES = tuple(s.value for s in DocStatus)
+FILE_STATUSES = tuple(s.value for s in FileStatus)
+DOC_STATUS_ZH = {DocStatus.OK: "成功", DocStatus.FAILED: "失败", DocStatus.DUPLICATE: "重复"}
 
 
 def _int(x: Any) -> int | None:
