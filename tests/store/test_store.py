@@ -21,7 +21,8 @@ from pipeline.store import ALL_TABLES, Store, exports, resolve_url
 from pipeline.store.exports import export
 from pipeline.store.queries import failing_checks, label_across_years
 from pipeline.vocabulary import yuan_per
-from testkit.contracts import REPO, corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
+from testkit.contracts import corpus_docs, expected_counts, normalized, synthetic_doc, vary, write_docs
+from testkit.corpus import SCHEMA
 
 PG_URL = os.environ.get("PIPELINE_TEST_PG_URL")
 CONTENT = ("documents", "sections", "figures", "checks", "check_figures", "report_tables", "table_cells")
@@ -398,7 +399,7 @@ def test_json_export_gives_contract_documents(store: Store, docs: list[dict], tm
     paths = export(store, "json", tmp_path)
     assert len(paths) == len(docs)
     by_sha = {d["source"]["sha256"]: d for d in docs}
-    schema_path = REPO.parent / "shared" / "contract" / "report.schema.json"
+    schema_path = SCHEMA
     validator = None
     if schema_path.exists():
         import jsonschema

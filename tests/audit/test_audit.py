@@ -17,9 +17,10 @@ from pipeline.audit import FINDING_COLUMNS, error_doc, write_audit
 from pipeline.cli import main
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
+from testkit.corpus import REPO
 from testkit.synth import Block, render_pdf
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
 # The seed's ten temporary projects, in 万元: they add to 578.95 while the report states 579.15.
 PARTS = [227.33, 182, 53.35, 65.99, 0.3, 1.65, 8, 2, 33.66, 4.67]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import corpus_case, extracted
 
 from pipeline.extract import extract
 from pipeline.model import Figure, Report, Source
@@ -76,15 +75,18 @@ def test_mixed_units_are_converted_before_comparing() -> None:
     assert verdict([a, b, t], Relation("sum", t, [a, b])) == "pass"
 
 
-def checks(case: str) -> list:
-    return extracted(corpus_case(case)).checks
+@pytest.fixture
+def checks(corpus_case, extracted):
+    """`checks(case)`: the checks reconciliation found in one dev-corpus case."""
+    return lambda case: extracted(corpus_case(case)).checks
 
 
 def find(checks_: list, rule: str, stated: float) -> object:
     return next(c for c in checks_ if c.rule == rule and c.stated == stated)
 
 
-def test_seed_breakdowns_and_the_one_slip() -> None:
+@pytest.mark.corpus
+def test_seed_breakdowns_and_the_one_slip(checks) -> None:
     cs = checks("seed-gov")
     failing = [c for c in cs if c.status == "fail"]
     assert len(failing) == 1
@@ -97,7 +99,8 @@ def test_seed_breakdowns_and_the_one_slip() -> None:
     assert find(cs, "sum", 11).status == "pass"  # （其中：…6 人；…5 人）
 
 
-def test_seed_difference_growth_rates_and_counts() -> None:
+@pytest.mark.corpus
+def test_seed_difference_growth_rates_and_counts(checks) -> None:
     cs = checks("seed-gov")
     assert find(cs, "difference", 131.29).status == "pass"
     growth = find(cs, "growth", 15.84)
@@ -110,7 +113,8 @@ def test_seed_difference_growth_rates_and_counts() -> None:
     assert counts == [3, 10]
 
 
-def test_identity_adjustment_and_stated_totals_on_a_real_report() -> None:
+@pytest.mark.corpus
+def test_identity_adjustment_and_stated_totals_on_a_real_report(checks) -> None:
     cs = checks("real-A01")
     assert find(cs, "difference", 680711.13).status == "pass"  # 净资产 = 资产总额 − 负债总额
     assert find(cs, "sum", 50687.35).status == "pass"  # 全年可执行预算合计 = 决算收入 + 上年结转
@@ -120,14 +124,16 @@ def test_identity_adjustment_and_stated_totals_on_a_real_report() -> None:
     assert find(fault, "sum", 54235.49).status == "fail"
 
 
-def test_parallel_breakdowns_in_a_form() -> None:
+@pytest.mark.corpus
+def test_parallel_breakdowns_in_a_form(checks) -> None:
     cs = checks("real-B04")
     fails = sorted((c.stated, c.expected) for c in cs if c.status == "fail")
     assert fails == [(321.25, 322.25), (343, 344)]
     assert find(cs, "sum", 668).status == "pass"
 
 
-def test_shares_and_a_complete_share_series() -> None:
+@pytest.mark.corpus
+def test_shares_and_a_complete_share_series(checks) -> None:
     cs = checks("real-B09")
     shares = [c for c in cs if c.rule == "ratio"]
     assert len(shares) == 8 and all(c.status == "pass" for c in shares)
@@ -136,7 +142,8 @@ def test_shares_and_a_complete_share_series() -> None:
     assert not [c for c in cs if c.status == "fail"]
 
 
-def test_table_rules_and_a_planted_score() -> None:
+@pytest.mark.corpus
+def test_table_rules_and_a_planted_score(checks) -> None:
     cs = checks("table-seed")
     rates = [c for c in cs if c.rule == "ratio"]
     assert sorted(c.stated for c in rates) == [109.71, 110.83, 115.84]
@@ -180,7 +187,8 @@ def test_a_breakdown_with_one_named_part_is_not_a_slip(tmp_path: Path) -> None:
     assert not [c for c in extract(pdf).checks if c.status == "fail"]
 
 
-def test_every_check_names_its_figures_and_says_what_it_found() -> None:
+@pytest.mark.corpus
+def test_every_check_names_its_figures_and_says_what_it_found(corpus_case, extracted) -> None:
     report = extracted(corpus_case("seed-gov"))
     ids = {f.id for f in report.figures}
     for c in report.checks:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import CORPUS, REPO, SAMPLES, SCHEMA, corpus_case, extracted, gold
 
 from pipeline.errors import ReportError
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
 from pipeline.vocabulary import yuan_per
+from testkit.corpus import CORPUS, REPO, SAMPLES, SCHEMA
 from testkit.pdfs import draw
 
 UNIT_YUAN = yuan_per()
@@ -42,8 +42,9 @@ def char_f1(a: str, b: str) -> float:
     return 0.0 if not common else 2 * common / (sum(ca.values()) + sum(cb.values()))
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("case", ["seed-gov", "seed-cid", "seed-tight", "seed-word"])
-def test_seed_figures_and_labels_in_every_layout(case: str) -> None:
+def test_seed_figures_and_labels_in_every_layout(case: str, corpus_case, extracted, gold) -> None:
     doc = to_contract(extracted(corpus_case(case)))
     want = gold(case)["figures"]
     got = [f for f in doc["figures"] if scored([f])]
@@ -62,7 +63,8 @@ def test_seed_figures_and_labels_in_every_layout(case: str) -> None:
     assert quals == {(90, "以上"), (100, "以上")}
 
 
-def test_seed_metadata_and_outline() -> None:
+@pytest.mark.corpus
+def test_seed_metadata_and_outline(corpus_case, extracted) -> None:
     doc = to_contract(extracted(corpus_case("seed-word")))
     assert doc["report"] == {
         "title": "2020年度望城区机关事务中心部门整体支出预算绩效自评报告",
@@ -83,7 +85,8 @@ def test_seed_metadata_and_outline() -> None:
     assert parents[second["id"]] == next(s["id"] for s in doc["sections"] if s["number"] == "二")
 
 
-def test_running_headers_footers_and_page_numbers_are_removed() -> None:
+@pytest.mark.corpus
+def test_running_headers_footers_and_page_numbers_are_removed(corpus_case, extracted) -> None:
     report = extracted(corpus_case("seed-word"))  # unit name on top of each page, 第 n 页 共 7 页 below
     text = "\n".join(p.text for p in report.paragraphs)
     assert "共 7 页" not in text and "共7页" not in text
@@ -92,7 +95,8 @@ def test_running_headers_footers_and_page_numbers_are_removed() -> None:
     assert any("定期组织司勤人员的业务培训" in p.text for p in report.paragraphs)
 
 
-def test_table_cells_become_figures_with_units_and_labels_from_headers() -> None:
+@pytest.mark.corpus
+def test_table_cells_become_figures_with_units_and_labels_from_headers(corpus_case, extracted, gold) -> None:
     report = extracted(corpus_case("table-seed"))
     doc = to_contract(report)
     assert len(doc["tables"]) == 1
@@ -110,7 +114,8 @@ def test_table_cells_become_figures_with_units_and_labels_from_headers() -> None
     assert box and box[0] < box[2] and box[1] < box[3]
 
 
-def test_form_without_ruling_takes_its_unit_from_the_declaration() -> None:
+@pytest.mark.corpus
+def test_form_without_ruling_takes_its_unit_from_the_declaration(corpus_case, extracted) -> None:
     doc = to_contract(extracted(corpus_case("real-B04")))
     amounts = [(f["label"], f["value"], f["unit"]) for f in doc["figures"]]
     assert amounts[:4] == [("计划生育转移支付资金合计年度预算资金总额", 1084.25, "万元"), ("中央补助", 668, "万元"),
@@ -205,10 +210,10 @@ def _all_pdfs() -> list[Path]:
     return pdfs
 
 
+# The schema is the shared contract's: every case needs the corpus folder.
+@pytest.mark.corpus
 @pytest.mark.parametrize("pdf", _all_pdfs(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_cli_output_validates_against_the_contract(pdf: Path, tmp_path: Path) -> None:
-    if not SCHEMA.exists():
-        pytest.skip("the shared contract is not beside the repository")
+def test_cli_output_validates_against_the_contract(pdf: Path, tmp_path: Path, extracted) -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     doc = to_contract(extracted(pdf))
     jsonschema.validate(doc, schema)
@@ -248,7 +253,7 @@ def test_library_never_imports_prefect() -> None:
             assert not any(n == "flows" or n.startswith("flows.") for n in names), path
 
 
-def test_a_table_continued_on_the_next_page_is_one_table(tmp_path: Path) -> None:
+def test_a_table_continued_on_the_next_page_is_one_table(tmp_path: Path, gold) -> None:
     from testkit.synth import render_pdf, selfeval_blocks
 
     pdf = render_pdf(selfeval_blocks(), tmp_path / "selfeval-gov.pdf", layout="gov")  # runs onto page 2

@@ -9,9 +9,10 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
+from testkit.corpus import REPO
 from testkit.synth import LAYOUTS, Block, blocks_from_text, heading_level, render_pdf, seed_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 UNIT = "望城区机关事务中心"
 
 
