@@ -18,6 +18,7 @@ test: $(VENV_STAMP)
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check pipeline flows tests bench testkit samples
+	.venv/bin/ruff format --check pipeline flows tests bench testkit samples
 
 score: $(VENV_STAMP)
 	python3 ../shared/eval/score.py ../shared/corpus/dev --run '$(PY) -m pipeline extract {pdf} --json {out}'

@@ -95,7 +95,11 @@ class RssSampler(threading.Thread):
         self.stop.set()
         self.join()
         n = len(self.samples)
-        return [round(max(self.samples[i * n // 5 : max((i + 1) * n // 5, i * n // 5 + 1)])) for i in range(5)] if n else []
+        return (
+            [round(max(self.samples[i * n // 5 : max((i + 1) * n // 5, i * n // 5 + 1)])) for i in range(5)]
+            if n
+            else []
+        )
 
 
 def one_run(kind: str, paths: list[str], workers: int, tmp: Path, max_tasks: int) -> dict[str, Any]:
@@ -177,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for w in counts:
         plain = next(r for r in results if r["kind"] == "plain" and r["workers"] == w)
-        pref = next(r for r in results if r["kind"] == "prefect" and r["workers"] == w and r["reports"] == args.n)
+        pref = next(
+            r for r in results if r["kind"] == "prefect" and r["workers"] == w and r["reports"] == args.n
+        )
         share = (pref["seconds"] - plain["seconds"]) / pref["seconds"]
         print(
             f"Prefect's share of the wall time, {w} worker(s), {args.n} reports: {share:.1%} "

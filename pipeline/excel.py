@@ -71,7 +71,9 @@ class Writer:
         ws = self.wb.create_sheet(title)
         show = shown or (lambda v, _i: "" if v is None else str(v))
         for i, c in enumerate(columns):
-            width = c.width if c.width is not None else _auto_width(c.header, (show(r[i], i) for r in rows[:500]))
+            width = (
+                c.width if c.width is not None else _auto_width(c.header, (show(r[i], i) for r in rows[:500]))
+            )
             ws.column_dimensions[get_column_letter(i + 1)].width = width
         # Write-only sheets take panes, filter and widths before the first row is written.
         ws.freeze_panes = "A2"

@@ -16,7 +16,13 @@ from .synth import LAYOUTS, blocks_from_text, render_pdf, seed_text
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((REPO / "samples").glob("*.pdf"))
-_UNITS = ["望城区机关事务中心", "岳麓区机关事务中心", "开福区机关事务中心", "天心区机关事务中心", "雨花区机关事务中心"]
+_UNITS = [
+    "望城区机关事务中心",
+    "岳麓区机关事务中心",
+    "开福区机关事务中心",
+    "天心区机关事务中心",
+    "雨花区机关事务中心",
+]
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(\s*万元)")
 
 

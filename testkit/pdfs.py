@@ -15,14 +15,22 @@ from reportlab.pdfgen import canvas
 
 @cache
 def cjk_font() -> str:
-    path = subprocess.run(["fc-match", "-f", "%{file}", "WenQuanYi Zen Hei"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    path = subprocess.run(
+        ["fc-match", "-f", "%{file}", "WenQuanYi Zen Hei"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     pdfmetrics.registerFont(TTFont("ZenHei", path, subfontIndex=0))
     return "ZenHei"
 
 
-def draw(path: Path, pages: list[list[str]], size: float = 12, header: str | None = None,
-         footer: str | None = "第 {n} 页", indent_first: bool = False, encrypt: str | None = None) -> Path:
+def draw(
+    path: Path,
+    pages: list[list[str]],
+    size: float = 12,
+    header: str | None = None,
+    footer: str | None = "第 {n} 页",
+    indent_first: bool = False,
+    encrypt: str | None = None,
+) -> Path:
     """Each page is a list of lines, drawn top-down at the left margin; '' leaves a blank line."""
     font = cjk_font()
     c = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)

@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("audit", help="write an HTML + xlsx audit with the evidence for every finding")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="PDF files or folders of PDFs")
     p.add_argument("--db", default=None, help="audit the reports stored in this database URL instead")
-    p.add_argument("--out", "-o", type=Path, default=DEFAULT_OUT, help=f"folder to write into (default {DEFAULT_OUT}/)")
+    p.add_argument(
+        "--out", "-o", type=Path, default=DEFAULT_OUT, help=f"folder to write into (default {DEFAULT_OUT}/)"
+    )
     p.set_defaults(func=run_audit)
 
 

@@ -82,12 +82,18 @@ def _checks(*lines: str, rule: str) -> list:
 
 
 def test_growth_against_the_prior_year() -> None:
-    assert [c.status for c in _checks("本年支出110万元，上年支出100万元，比上年增长10%。", rule="growth")] == ["pass"]
-    assert [c.status for c in _checks("本年支出95万元，上年支出100万元，比上年下降8%。", rule="growth")] == ["fail"]
+    assert [
+        c.status for c in _checks("本年支出110万元，上年支出100万元，比上年增长10%。", rule="growth")
+    ] == ["pass"]
+    assert [c.status for c in _checks("本年支出95万元，上年支出100万元，比上年下降8%。", rule="growth")] == [
+        "fail"
+    ]
     # the prior year's amount is not printed: nothing to check it against
     assert [c.status for c in _checks("本年支出95万元，比上年下降8%。", rule="growth")] == ["unverifiable"]
 
 
 def test_a_quantity_restated_with_another_value() -> None:
-    (rep,) = _checks("本年度基本支出预算120.50万元。", "二、存在的问题", "本年度基本支出预算125.50万元。", rule="repeat")
+    (rep,) = _checks(
+        "本年度基本支出预算120.50万元。", "二、存在的问题", "本年度基本支出预算125.50万元。", rule="repeat"
+    )
     assert rep.status == CheckStatus.FAIL and "120.50" in rep.message

@@ -32,7 +32,14 @@ def test_arabic_numbers_and_their_printed_precision(printed: str, value: float, 
 
 @pytest.mark.parametrize(
     ("numeral", "value"),
-    [("十二", 12), ("三千", 3000), ("二十五", 25), ("一百零八", 108), ("一亿二千万", 120_000_000), ("两万", 20_000)],
+    [
+        ("十二", 12),
+        ("三千", 3000),
+        ("二十五", 25),
+        ("一百零八", 108),
+        ("一亿二千万", 120_000_000),
+        ("两万", 20_000),
+    ],
 )
 def test_chinese_numerals(numeral: str, value: int) -> None:
     assert parse_cn_number(numeral) == value
