@@ -17,7 +17,8 @@ test: $(VENV_STAMP)
 	bash scripts/test.sh
 
 lint: $(VENV_STAMP)
-	.venv/bin/ruff check pipeline flows tests bench
+	.venv/bin/ruff check pipeline flows tests bench testkit samples
+	.venv/bin/ruff format --check pipeline flows tests bench testkit samples
 
 score: $(VENV_STAMP)
 	python3 ../shared/eval/score.py ../shared/corpus/dev --run '$(PY) -m pipeline extract {pdf} --json {out}'

@@ -1,6 +1,6 @@
 """How fast batches of reports go in, what Prefect costs, and whether memory stays flat.
 
-Generates N different reports (the seed drawn by pipeline.synth with varied amounts, years, units and
+Generates N different reports (the seed drawn by testkit.synth with varied amounts, years, units and
 layouts) into a temp folder, then ingests the first `--n` of them into fresh SQLite stores:
 
 * reports/min with 1 and 2 extraction workers, through the `ingest_batch` flow (Prefect's temporary
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -29,13 +28,11 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # no line per file: the batch is what is timed
 
+import pipeline.ingest as ingest
+from pipeline.store import Store
+from testkit.files import varied_reports
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from ingest_helpers import varied_reports  # noqa: E402
-
-import pipeline.ingest as ingest  # noqa: E402
-from pipeline.storage import Store  # noqa: E402
 
 
 def generate(out: Path, n: int, procs: int = 2) -> list[str]:
@@ -98,7 +95,11 @@ class RssSampler(threading.Thread):
         self.stop.set()
         self.join()
         n = len(self.samples)
-        return [round(max(self.samples[i * n // 5 : max((i + 1) * n // 5, i * n // 5 + 1)])) for i in range(5)] if n else []
+        return (
+            [round(max(self.samples[i * n // 5 : max((i + 1) * n // 5, i * n // 5 + 1)])) for i in range(5)]
+            if n
+            else []
+        )
 
 
 def one_run(kind: str, paths: list[str], workers: int, tmp: Path, max_tasks: int) -> dict[str, Any]:
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for w in counts:
         plain = next(r for r in results if r["kind"] == "plain" and r["workers"] == w)
-        pref = next(r for r in results if r["kind"] == "prefect" and r["workers"] == w and r["reports"] == args.n)
+        pref = next(
+            r for r in results if r["kind"] == "prefect" and r["workers"] == w and r["reports"] == args.n
+        )
         share = (pref["seconds"] - plain["seconds"]) / pref["seconds"]
         print(
             f"Prefect's share of the wall time, {w} worker(s), {args.n} reports: {share:.1%} "

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import pdfplumber
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from pipeline.extract import extract
+from pipeline.extract.prose.nlp import pipeline
 
-from pipeline.extract import extract  # noqa: E402
-from pipeline.nlp import pipeline  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pdfs(args: list[str]) -> list[Path]:
@@ -68,9 +66,11 @@ def main() -> None:
         total_full += e
         name = f"{path.parent.name}/{path.name}"[-40:]
         print(f"{name:<40} {pages:>5} {w / pages:>13.4f} {e / pages:>15.4f} {e / w:>6.2f}")
-    print(f"\nTOTAL {len(files)} PDFs, {int(total_pages)} pages: extract_words {total_words / total_pages:.4f} s/page, "
-          f"whole extraction {total_full / total_pages:.4f} s/page, ratio {total_full / total_words:.2f}x; "
-          f"pipeline start-up (jieba dictionary, spaCy) {startup:.2f} s once per process")
+    print(
+        f"\nTOTAL {len(files)} PDFs, {int(total_pages)} pages: extract_words {total_words / total_pages:.4f} s/page, "
+        f"whole extraction {total_full / total_pages:.4f} s/page, ratio {total_full / total_words:.2f}x; "
+        f"pipeline start-up (jieba dictionary, spaCy) {startup:.2f} s once per process"
+    )
 
 
 if __name__ == "__main__":

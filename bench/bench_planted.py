@@ -12,14 +12,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import re
-import sys
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a script: find `pipeline` beside it
-
-from pipeline.planted import (  # noqa: E402
+from testkit.planted import (
     Base,
     Planted,
     base_specs,
@@ -50,8 +46,10 @@ def _table(planted: list[Planted]) -> list[str]:
     out = [head]
     for k in sorted(rows, key=lambda k: (k == "total", k)):
         c = rows[k]
-        out.append(f"{k:<18}{c['n']:>8}{c['caught']:>8}{c['n'] - c['caught']:>8}{c['caught'] / c['n']:>7.0%}"
-                   f"{c['target']:>8}{c['flagged']:>8}")
+        out.append(
+            f"{k:<18}{c['n']:>8}{c['caught']:>8}{c['n'] - c['caught']:>8}{c['caught'] / c['n']:>7.0%}"
+            f"{c['target']:>8}{c['flagged']:>8}"
+        )
     out.append("")
     out.append(f"{'must-fail checks':<18}{'count':>8}{'fail':>8}{'not':>8}{'rate':>7}")
     for k in sorted(checks):
@@ -87,7 +85,9 @@ def main() -> None:
         planted = list(pool.imap_unordered(evaluate, todo, chunksize=1))
         t_planted = time.perf_counter() - t2
         t3 = time.perf_counter()
-        clean = list(pool.imap_unordered(evaluate, list(clean_plans(args.clean, args.seed, bases)), chunksize=1))
+        clean = list(
+            pool.imap_unordered(evaluate, list(clean_plans(args.clean, args.seed, bases)), chunksize=1)
+        )
         t_clean = time.perf_counter() - t3
 
     print()
@@ -95,25 +95,33 @@ def main() -> None:
     print()
     fa_clean = [p for p in clean if p.false_alarms]
     fa_planted = [p for p in planted if p.false_alarms]
-    print(f"false alarms, clean reports:   {len(fa_clean)}/{len(clean)} reports, "
-          f"{sum(len(p.false_alarms) for p in clean)} failing checks")
-    print(f"false alarms, planted reports: {len(fa_planted)}/{len(planted)} reports, "
-          f"{sum(len(p.false_alarms) for p in planted)} failing checks not involving the changed figure")
+    print(
+        f"false alarms, clean reports:   {len(fa_clean)}/{len(clean)} reports, "
+        f"{sum(len(p.false_alarms) for p in clean)} failing checks"
+    )
+    print(
+        f"false alarms, planted reports: {len(fa_planted)}/{len(planted)} reports, "
+        f"{sum(len(p.false_alarms) for p in planted)} failing checks not involving the changed figure"
+    )
     spurious = [p for p in planted if p.spurious]
     print(f"fail where the arithmetic still holds (changed figure): {len(spurious)}/{len(planted)} reports")
     lost = [p for p in clean if p.lost]
     print(f"clean reports where a base check went missing: {len(lost)}/{len(clean)}")
     lost_planted = [p for p in planted if p.lost]
-    print(f"planted reports where a check that still holds is no longer passed: {len(lost_planted)}/{len(planted)}"
-          f" ({sum(len(p.lost) for p in planted)} checks)")
+    print(
+        f"planted reports where a check that still holds is no longer passed: {len(lost_planted)}/{len(planted)}"
+        f" ({sum(len(p.lost) for p in planted)} checks)"
+    )
     unaligned = sum(not p.aligned for p in planted + clean)
     print(f"extractions whose figures differ from the base's (other than the change): {unaligned}")
     print()
     n = len(planted) + len(clean)
-    print(f"timing: bases {t_bases:.1f} s ({len(bases)}), planning {t_plan:.2f} s, "
-          f"planted {t_planted:.1f} s, clean {t_clean:.1f} s, wall {time.perf_counter() - t0:.1f} s "
-          f"on {args.workers} workers; {sum(p.seconds for p in planted + clean) / max(n, 1):.2f} s per report "
-          "in a worker (render + extract)")
+    print(
+        f"timing: bases {t_bases:.1f} s ({len(bases)}), planning {t_plan:.2f} s, "
+        f"planted {t_planted:.1f} s, clean {t_clean:.1f} s, wall {time.perf_counter() - t0:.1f} s "
+        f"on {args.workers} workers; {sum(p.seconds for p in planted + clean) / max(n, 1):.2f} s per report "
+        "in a worker (render + extract)"
+    )
 
     # the detail a reviewer needs to act on: what was missed and what was flagged wrongly
     reasons: Counter[str] = Counter()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -22,12 +21,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from pipeline.store import Store, resolve_url
+from testkit.contracts import corpus_docs, expected_counts, vary
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from storage_helpers import corpus_docs, expected_counts, vary  # noqa: E402
-
-from pipeline.storage import Store, resolve_url  # noqa: E402
 
 
 def make_docs(n: int) -> list[dict]:
@@ -56,7 +53,7 @@ def run(store: Store, docs: list[dict], label: str) -> dict[str, float]:
 
 
 def time_exports(store: Store, label: str) -> None:
-    from pipeline.exports import export
+    from pipeline.store.exports import export
 
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("xlsx", "csv", "parquet", "json"):

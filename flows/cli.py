@@ -1,5 +1,8 @@
 """`pipeline ingest` and `pipeline serve`: the Prefect flows from the command line.
 
+Registered into `pipeline`'s parser through the `pipeline.commands` entry points (pyproject.toml), so
+that the library never imports flows.
+
 Prefect, pandas and SQLAlchemy are imported only when one of these commands runs, so that
 `pipeline --help` and `pipeline extract` stay quick; Prefect only after its environment is set: no
 telemetry, quiet logs, and for `serve` a real local server when none is configured (schedules never
@@ -16,12 +19,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pipeline.storage import Store
+from pipeline import settings
 
-# pipeline.ingest.DEFAULT_TIMEOUT, kept in step (a test checks) rather than imported: importing
-# pipeline.ingest brings pandas and SQLAlchemy, and `pipeline --help` / `extract` import this module.
-DEFAULT_TIMEOUT = 300.0
+if TYPE_CHECKING:
+    from pipeline.store import Store
+
+DEFAULT_TIMEOUT = settings.INGEST_TIMEOUT
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,16 +52,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--cron", required=True, help='cron schedule, e.g. "0 2 * * *" (server time zone: UTC)')
     s.add_argument("--name", default="inbox", help="deployment name (default: inbox)")
     s.add_argument(
-        "--min-age", type=float, default=10.0, metavar="SECONDS",
-        help="leave files younger than this for the next run: they may still be being copied (default 10)",
+        "--min-age", type=float, default=settings.INBOX_MIN_AGE, metavar="SECONDS",
+        help="leave files younger than this for the next run: they may still be being copied "
+        f"(default {settings.INBOX_MIN_AGE:g})",
     )  # fmt: skip
     _common(s)
     s.set_defaults(func=_run_serve)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="URL", help="store URL (default: env PIPELINE_DB_URL, else outputs/reports.db)")
-    p.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
+    p.add_argument("--db", metavar="URL", help=settings.DB_HELP)
+    p.add_argument(
+        "--workers", type=int, default=settings.INGEST_WORKERS,
+        help=f"extraction processes (default {settings.INGEST_WORKERS})",
+    )  # fmt: skip
     p.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
         help=f"time limit per file; a file over it is stopped and failed (default {DEFAULT_TIMEOUT:g})",

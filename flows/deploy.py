@@ -24,6 +24,7 @@ from uuid import UUID
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+from pipeline import settings  # noqa: E402
 from pipeline.ingest import DEFAULT_TIMEOUT, discover  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def submit_files(
     db_url: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     chunk: int | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     wait: bool = True,
     poll: float = 2.0,
 ) -> dict[UUID, str]:

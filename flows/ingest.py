@@ -1,6 +1,7 @@
 """Prefect flows over `pipeline.ingest`: one report, a batch, a watched inbox.
 
-Thin on purpose: what happens to a file is decided in `pipeline.ingest` (tested without Prefect);
+Thin on purpose: what happens to a file is decided in `pipeline.ingest` (tested without Prefect), and
+so is the batch loop (`run_batch`), which the flows drive by submitting one task run per file;
 Prefect adds retries of transient database errors, one task run per document, logs, artifacts,
 schedules and the way to other machines (work pools, Dask).
 
@@ -12,7 +13,6 @@ flight (many processes writing to the local ephemeral API's SQLite is what makes
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ from prefect.runtime import task_run as task_run_ctx
 from prefect.states import State
 from sqlalchemy.engine import make_url
 
+from pipeline import settings
 from pipeline.ingest import (
     DEFAULT_TIMEOUT,
+    BatchError,
     FileOutcome,
     absolute_url,
     default_pool,
@@ -38,16 +40,10 @@ from pipeline.ingest import (
     ingest_file,
     is_transient,
     open_store,
-    record_lost,
-    recorded_outcome,
-    run_summary,
+    run_batch,
 )
 
 MAX_LISTED_CHECKS = 500  # the markdown artifact stays readable (and small) for big batches
-
-
-class BatchError(RuntimeError):
-    """The batch itself failed: some files could not even be given a status."""
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -119,59 +115,45 @@ def _run_files(
     )
     total = len(files)
     logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, _safe_url(url))
-    t0 = time.perf_counter()
-    in_flight: dict[PrefectFuture, str] = {}
-    queue = iter(files)
-    done = unrecorded = 0
 
-    def submit_next() -> None:
-        path = next(queue, None)
-        if path is not None:
-            in_flight[ingest_document.submit(path, url, run_id, timeout)] = path
+    def submit(path: str, run: int) -> PrefectFuture:
+        return ingest_document.submit(path, url, run, timeout)
 
-    # A bounded window, not one submit per file up front: memory stays flat however long the batch,
-    # and progress comes in the order files finish.
-    for _ in range(workers):
-        submit_next()
-    while in_flight:
-        fut = next(as_completed(list(in_flight)))
-        path = in_flight.pop(fut)
-        submit_next()
-        try:
-            fut.result()
-            outcome = recorded_outcome(store, run_id, path)
-            if outcome is None:
-                raise RuntimeError("the task ended without recording a status")
-        except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
+    def on_error(path: str, what: str, exc: BaseException) -> None:
+        if what == "lost":
             logger.error("%s: %s: %s", path, type(exc).__name__, exc)
-            try:
-                outcome = record_lost(store, path, exc, run_id=run_id)
-            except Exception as exc2:  # not even a status could be written (the database is gone)
-                logger.error("%s: no status recorded (%s: %s)", path, type(exc2).__name__, exc2)
-                unrecorded += 1
-                done += 1
-                continue
-        done += 1
+        else:
+            logger.error("%s: no status recorded (%s: %s)", path, type(exc).__name__, exc)
+
+    def on_outcome(done: int, total: int | None, outcome: FileOutcome) -> None:
         why = f" ({outcome.reason})" if outcome.status == "failed" else ""
-        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(path), why)
+        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(outcome.path), why)
         if after is not None:
             try:
-                after(path, outcome)
+                after(outcome.path, outcome)
             except OSError as exc:  # e.g. cannot move it: the status stands, the next run sees it again
-                logger.error("%s: %s", path, exc)
+                logger.error("%s: %s", outcome.path, exc)
 
-    seconds = time.perf_counter() - t0
-    summary = run_summary(store, run_id)
-    summary.update(submitted=total, unrecorded=unrecorded, seconds=round(seconds, 2))
+    summary = run_batch(
+        files,
+        store,
+        run_id,
+        submit=submit,
+        window=workers,
+        first_done=lambda futures: next(as_completed(futures)),
+        on_outcome=on_outcome,
+        on_error=on_error,
+    )
+    seconds = summary["seconds"]
+    summary["seconds"] = round(seconds, 2)
     summary["reports_per_min"] = round(total / seconds * 60, 1) if seconds > 0 else None
-    store.finish_run(run_id, {k: summary[k] for k in ("ok", "duplicate", "failed", "unrecorded", "seconds")})
     _artifacts(store, summary, kind)
     logger.info(
         "run %d done: %d ok, %d duplicate, %d failed of %d in %.1f s",
         run_id, summary["ok"], summary["duplicate"], summary["failed"], total, seconds,
     )  # fmt: skip
-    if unrecorded:
-        raise BatchError(f"run {run_id}: {unrecorded} of {total} file(s) could not be given a status")
+    if summary["unrecorded"]:
+        raise BatchError(f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status")
     return summary
 
 
@@ -214,7 +196,7 @@ def ingest_report(path: str, db_url: str | None = None, timeout: float | None = 
 def ingest_batch(
     paths: list[str] | str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
 ) -> dict:
     """Folders, globs or files into the store, `workers` documents at a time; returns the run summary.
@@ -231,9 +213,9 @@ def ingest_batch(
 def ingest_inbox(
     inbox: str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
-    min_age_seconds: float = 10.0,
+    min_age_seconds: float = settings.INBOX_MIN_AGE,
 ) -> dict:
     """Ingest the files waiting in `inbox`, then move each to inbox/processed/ or inbox/failed/.
 
@@ -275,7 +257,7 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
 def ingest_batch_dask(
     paths: list[str] | str,
     db_url: str | None = None,
-    workers: int = 2,
+    workers: int = settings.INGEST_WORKERS,
     timeout: float | None = DEFAULT_TIMEOUT,
     address: str | None = None,
 ) -> dict:

@@ -8,8 +8,26 @@ stage can be tested alone and the whole thing serialises to the JSON contract.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points (pdfplumber's coordinates)
+
+
+class Kind(StrEnum):
+    """What a figure measures (its unit decides: 万元 → amount, % → percent, 人/项 → count, 分 → score)."""
+
+    AMOUNT = "amount"
+    PERCENT = "percent"
+    COUNT = "count"
+    SCORE = "score"
+
+
+class CheckStatus(StrEnum):
+    """What reconciliation found of one relation."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNVERIFIABLE = "unverifiable"  # a figure it needs is missing or cannot be read
 
 
 @dataclass
@@ -98,7 +116,7 @@ class Section:
 @dataclass
 class Figure:
     id: str
-    kind: str  # amount, percent, count, score
+    kind: Kind
     value: float
     unit: str
     text: str  # as printed, e.g. "828.69 万元"
@@ -118,12 +136,15 @@ class Figure:
     row_label: str | None = None  # table row header
     role: str | None = None  # budget / actual / rate / score_max / score ... (table figures)
 
+    def __post_init__(self) -> None:
+        self.kind = Kind(self.kind)  # stages may pass the plain word; an unknown one is a bug, said here
+
 
 @dataclass
 class Check:
     id: str
     rule: str  # sum, difference, ratio, ratio_sum, growth, repeat, count, score_cap, ...
-    status: str  # pass, fail, unverifiable
+    status: CheckStatus
     figures: list[str]
     expected: float | None
     stated: float | None
@@ -133,6 +154,9 @@ class Check:
     evidence: str | None = None  # the words the relation was read from
     detector: str | None = None  # the reconciliation detector that read the relation
     reading: str | None = None  # how the figures' roles were read (Δ ÷ (本年 − Δ), 其中 parts of the total …)
+
+    def __post_init__(self) -> None:
+        self.status = CheckStatus(self.status)
 
 
 @dataclass

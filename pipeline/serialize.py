@@ -32,14 +32,14 @@ def to_contract(report: Report) -> dict[str, Any]:
             for s in report.sections
         ],
         "figures": [
-            {"id": f.id, "kind": f.kind, "value": _num(f.value), "unit": f.unit, "value_yuan": _num(f.value_yuan),
+            {"id": f.id, "kind": str(f.kind), "value": _num(f.value), "unit": f.unit, "value_yuan": _num(f.value_yuan),
              "label": f.label, "qualifier": f.qualifier, "page": f.page,
              "bbox": [round(x, 2) for x in f.bbox] if f.bbox else None, "section": f.section, "text": f.text,
              "table": f.table, "cell": list(f.cell) if f.cell else None}
             for f in report.figures
         ],
         "checks": [
-            {"id": c.id, "rule": c.rule, "status": c.status, "figures": c.figures, "expected": _num(c.expected),
+            {"id": c.id, "rule": c.rule, "status": str(c.status), "figures": c.figures, "expected": _num(c.expected),
              "stated": _num(c.stated), "message": c.message, "result": c.result,
              "difference": _num(c.difference), "evidence": c.evidence, "detector": c.detector,
              "reading": c.reading}

@@ -17,6 +17,11 @@ def vocab() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def yuan_per() -> dict[str, float]:
+    """元 per unit of money ([units].money): the one table every conversion of amounts reads."""
+    return dict(vocab()["units"]["money"])
+
+
 def alternation(words: list[str]) -> str:
     """A regex alternation that prefers the longest word."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))

@@ -7,15 +7,13 @@ with reportlab's invariant mode: rebuilding changes no byte unless the drawing c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from testkit.synth import UNIT, blocks_from_text, render_pdf, seed_text, selfeval_blocks
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # a script, not an installed package: find `pipeline` beside it
 
-from pipeline.synth import UNIT, blocks_from_text, render_pdf, seed_text, selfeval_blocks  # noqa: E402
-
-__all__ = ["main", "selfeval_blocks"]  # selfeval_blocks lives in pipeline.synth; kept importable from here
+__all__ = ["main", "selfeval_blocks"]  # selfeval_blocks lives in testkit.synth; kept importable from here
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..figures import yuan
+from ..extract.prose.figures import yuan
 from ..model import Figure
 
 

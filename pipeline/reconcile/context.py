@@ -256,7 +256,7 @@ class Context:
 
     @cached_property
     def subjects(self) -> dict[str, str]:
-        from ..labels import subject_of
+        from ..extract.prose.labels import subject_of
 
         return {it.fig.id: subject_of(it.fig.label) or "" for it in self.items}
 

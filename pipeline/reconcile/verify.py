@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..figures import yuan
+from ..extract.prose.figures import yuan
 from ..model import Figure
 from .arith import Interval, growth, ratio, total
 from .claims import Claim, Relation

@@ -75,6 +75,6 @@ def one_part_columns(ctx: Context) -> list[Claim]:
 
 
 def _part_name(f) -> str:
-    from ...labels import subject_of
+    from ...extract.prose.labels import subject_of
 
     return subject_of(f.label) or f.label or ""

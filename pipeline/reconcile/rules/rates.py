@@ -13,7 +13,7 @@ import itertools
 import re
 from collections import Counter
 
-from ...labels import subject_of
+from ...extract.prose.labels import subject_of
 from ..claims import Claim, Relation, detector
 from ..context import Context, Item, cfg, rx
 from ..verify import holds

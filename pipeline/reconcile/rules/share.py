@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ...labels import clean
+from ...extract.prose.labels import clean
 from ..claims import Claim, Relation, detector
 from ..context import Context, Item
 from ..verify import holds

@@ -1,0 +1,233 @@
+"""The audit's HTML pages: Jinja2 templates (autoescaped) fed from the report views.
+
+Everything a report contains is untrusted: the templates escape all of it (autoescape on, no `|safe`
+on anything but our own stylesheet and script), the script is one constant file allowed by its hash
+in a Content-Security-Policy, and no event handler or URL is ever built from extracted text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .crops import Crop, crop_images
+from .view import (
+    KIND_ZH,
+    RULE_ZH,
+    STATUS_ZH,
+    Report,
+    difference,
+    figure_words,
+    fmt,
+    num,
+    pages_of,
+    sort_value,
+    to_int,
+    unit_of,
+)
+
+_PACKAGE = files(__package__)
+
+
+def _static(name: str) -> str:
+    return (_PACKAGE / "static" / name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _evidence_text(ev: Any) -> str:
+    if ev in (None, "", [], {}):
+        return ""
+    return ev if isinstance(ev, str) else json.dumps(ev, ensure_ascii=False, indent=1, default=str)
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__, "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=lambda v: "" if v is None else v,  # a missing value shows as nothing, not "None"
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    css, js = _static("audit.css"), _static("audit.js")
+    env.globals.update(
+        css=css,
+        js=js,
+        # Only our own script and style run, even if some text slipped past escaping; images from the folder.
+        csp=(
+            f"default-src 'none'; script-src {_csp_hash(js)}; style-src {_csp_hash(css)}; "
+            "img-src 'self' file: data:; base-uri 'none'; form-action 'none'"
+        ),
+        rule_zh=lambda rule: RULE_ZH.get(str(rule), rule),
+        kind_zh=lambda kind: KIND_ZH.get(str(kind), kind),
+        status_zh=lambda status: STATUS_ZH.get(str(status), status),
+        fmt=fmt,
+        sort_value=sort_value,
+        figure_words=figure_words,
+        evidence_text=_evidence_text,
+    )
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    return _env().get_template(template).render(**context)
+
+
+# --- report page -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Finding:
+    n: int
+    check: dict
+    figures: list[dict]
+    stated_id: str | None
+    amounts: dict[str, str]  # 报告值, 计算值, 差额: numbers with the figures' unit
+    has_difference: bool
+    pages: str
+    crops: list[Crop]
+    note: str
+
+    @property
+    def css_class(self) -> str:
+        return "fail" if self.check.get("status") == "fail" else "unverifiable"
+
+
+def _finding(r: Report, c: dict, n: int, crops: list[Crop], note: str) -> _Finding:
+    figs = r.involved(c)
+    unit = unit_of(figs)
+    diff = difference(c)
+
+    def amount(v: Any) -> str:  # a number with the figures' unit; a dash alone where there is none
+        return fmt(v) + (f" {unit}" if unit and num(v) is not None else "")
+
+    return _Finding(
+        n=n,
+        check=c,
+        figures=figs,
+        stated_id=r.stated_id(c),
+        amounts={"stated": amount(c.get("stated")), "expected": amount(c.get("expected")), "difference": amount(diff)},
+        has_difference=bool(diff),
+        pages=", ".join(str(p) for p in pages_of(figs)) or "—",
+        crops=crops,
+        note=note,
+    )
+
+
+def _crop_words(k: Crop) -> str:
+    return "、".join(f"{f.get('label') or ''} {f.get('text')}".strip() for f in k.figures)
+
+
+def report_page(r: Report, out_dir: Path) -> str:
+    """The page of one report: findings first (each with its crops), then passes, outline, figures."""
+    finding_list = r.finding_checks()
+    crops: dict[int, list[Crop]] = {}
+    has_pdf = r.pdf is not None and r.pdf.is_file()
+    note = "涉及的数据没有页面位置，无法截取页面。" if has_pdf else "原文 PDF 不可用，无法截取页面。"
+    notes: dict[int, str] = {}
+    if has_pdf and finding_list:
+        import pdfplumber  # only when there is something to draw
+
+        img_dir = out_dir / "img"
+        img_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with pdfplumber.open(r.pdf) as pdf:  # type: ignore[arg-type]
+                for n, c in enumerate(finding_list, 1):
+                    try:
+                        crops[n] = crop_images(pdf, r, c, n, img_dir)
+                    except Exception as exc:  # a failed crop must not cost the reviewer the finding itself
+                        notes[n] = f"无法截取页面：{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            note = f"无法打开原文 PDF：{type(exc).__name__}: {exc}"
+    findings = [_finding(r, c, n, crops.get(n, []), notes.get(n, note)) for n, c in enumerate(finding_list, 1)]
+    sections = [s for s in r.doc.get("sections") or [] if isinstance(s, dict)]
+    return _render(
+        "report.html",
+        r=r,
+        title=r.meta.get("title") or r.file,
+        pdf_uri=r.pdf.resolve().as_uri() if r.pdf else None,
+        figures=[f for f in r.doc.get("figures") or [] if isinstance(f, dict)],
+        checks=r.checks(),
+        failed=r.checks("fail"),
+        unverifiable=r.checks("unverifiable"),
+        passed=r.checks("pass"),
+        findings=findings,
+        crop_words=_crop_words,
+        outline=[(min(max(to_int(s.get("level")) or 1, 1), 6), s) for s in sections],
+    )
+
+
+# --- index -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _UnitYears:
+    unit: str
+    n_docs: int
+    years: list[int]
+    rows: list[tuple[str, list[tuple[str, str]]]]  # label, then (sort value, printed values) per year
+
+
+def _first_num(texts: list[str] | None) -> str:
+    m = re.search(r"-?\d[\d,]*(?:\.\d+)?", texts[0]) if texts else None
+    return m.group(0).replace(",", "") if m else ""
+
+
+def _cross_year(reports: list[Report]) -> list[_UnitYears]:
+    """Per unit reported in several years: each label found in two years or more, its values by year."""
+    by_unit: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        if r.error is None and r.unit and r.year is not None:
+            by_unit[r.unit].append(r)
+    out = []
+    for unit in sorted(by_unit):
+        docs = sorted(by_unit[unit], key=lambda r: (r.year, r.file))
+        years = sorted({r.year for r in docs if r.year is not None})
+        if len(years) < 2:
+            continue
+        values: dict[str, dict[int, list[str]]] = {}
+        seen: set[tuple] = set()
+        for r in docs:
+            for f in r.doc.get("figures") or []:
+                label = f.get("label") if isinstance(f, dict) else None
+                if not label:
+                    continue
+                texts = values.setdefault(label, {}).setdefault(r.year, [])  # type: ignore[arg-type]
+                # A repeat of the same amount ("58 万元" and "58万元") is one value, shown as first printed.
+                key = (label, r.year, num(f.get("value")), f.get("unit"))
+                if key not in seen:
+                    seen.add(key)
+                    texts.append(str(f.get("text") or fmt(f.get("value"))))
+        rows = [
+            (lab, [(_first_num(by_year.get(y)), "；".join(by_year.get(y, []))) for y in years])
+            for lab, by_year in values.items()
+            if len(by_year) >= 2
+        ]
+        out.append(_UnitYears(unit, len(docs), years, rows))
+    return out
+
+
+def index_page(reports: list[Report]) -> str:
+    """The batch: one row per file (errors included), then each unit's labels across years."""
+    ok = [r for r in reports if r.error is None]
+    return _render(
+        "index.html",
+        reports=sorted(reports, key=lambda r: (r.unit or "\uffff", r.year or 0, r.file)),
+        n_ok=len(ok),
+        n_fail=sum(len(r.checks("fail")) for r in ok),
+        cross_year=_cross_year(reports),
+    )

@@ -1,0 +1,46 @@
+"""The audit's workbook: the findings (sheet 问题) and every file (sheet 文件), through the shared Excel writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline import excel
+
+from .view import FINDING_COLUMNS, Report, finding_row, to_int
+
+FILE_COLUMNS = ["单位", "年度", "文件", "SHA-256", "页数", "数据", "未通过", "无法核验", "通过", "错误"]
+_FINDING_WIDTHS = [22, 7, 24, 9, 9, 60, 12, 12, 10, 8, 80]
+_FILE_WIDTHS = [22, 7, 30, 20, 6, 6, 7, 9, 6, 50]
+
+
+def _cell(v: Any) -> Any:
+    # numbers stay numbers; anything else a document holds is shown as text
+    return v if v is None or isinstance(v, int | float) else str(v)
+
+
+def write_workbook(reports: list[Report], path: Path) -> None:
+    findings = [
+        [_cell(finding_row(r, c)[k]) for k in FINDING_COLUMNS]
+        for r in reports
+        if r.error is None
+        for c in r.finding_checks()
+    ]
+    files = [
+        [
+            _cell(v)
+            for v in (
+                r.unit, r.year, r.file, r.source.get("sha256"), to_int(r.source.get("pages")),
+                None if r.error else len(r.doc.get("figures") or []),
+                None if r.error else len(r.checks("fail")),
+                None if r.error else len(r.checks("unverifiable")),
+                None if r.error else len(r.checks("pass")),
+                r.error,
+            )
+        ]
+        for r in reports
+    ]
+    book = excel.Writer()
+    book.sheet("问题", [excel.Column(h, width=w) for h, w in zip(FINDING_COLUMNS, _FINDING_WIDTHS, strict=True)], findings)
+    book.sheet("文件", [excel.Column(h, width=w) for h, w in zip(FILE_COLUMNS, _FILE_WIDTHS, strict=True)], files)
+    book.save(path)

@@ -1,0 +1,118 @@
+"""Command-line glue for the audit, registered into `pipeline`'s argument parser.
+
+    pipeline audit PATH... [--out outputs/audit/]   PDFs, or folders searched for PDFs, extracted now
+    pipeline audit --db URL [--out DIR]             the reports already in a store
+
+Writes index.html, one report-<sha>.html per report, img/ and audit.xlsx (see `pipeline.audit`).
+The exit code is 0 when the audit was written, findings and unreadable files included (they are what
+the audit is for); 2 when there was nothing to audit or the store could not be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline import settings
+
+DEFAULT_OUT = settings.AUDIT_OUT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `audit` command; it sets `func(args) -> int` (the exit code)."""
+    p = subparsers.add_parser("audit", help="write an HTML + xlsx audit with the evidence for every finding")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="PDF files or folders of PDFs")
+    p.add_argument("--db", default=None, help="audit the reports stored in this database URL instead")
+    p.add_argument(
+        "--out", "-o", type=Path, default=DEFAULT_OUT, help=f"folder to write into (default {DEFAULT_OUT}/)"
+    )
+    p.set_defaults(func=run_audit)
+
+
+def pdf_files(paths: list[Path]) -> Iterator[Path]:
+    """The PDFs named, folders searched recursively in name order; a missing path is kept, to be reported."""
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf")
+        else:
+            yield p
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
+    """Extract each PDF; one that fails becomes an error document so that it still shows in the index."""
+    from pipeline.audit import error_doc
+    from pipeline.errors import ReportError
+    from pipeline.extract import extract
+    from pipeline.serialize import to_contract
+
+    for path in pdf_files(paths):
+        try:
+            doc = to_contract(extract(path))
+        except ReportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            yield error_doc(path.name, exc.reason, _sha256(path)), path
+            continue
+        except Exception as exc:  # one bad file must not cost the batch its audit
+            print(f"error: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            yield error_doc(path.name, f"{type(exc).__name__}: {exc}", _sha256(path)), path
+            continue
+        failed = sum(c.get("status") == "fail" for c in doc.get("checks") or [])
+        print(f"{path}: {len(doc.get('figures') or [])} figures, {failed} failing checks", file=sys.stderr)
+        yield doc, path
+
+
+def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
+    """Every stored report (with its PDF when the stored path still exists), and every failed file."""
+    import pandas as pd
+
+    from pipeline.audit import error_doc
+    from pipeline.store import Store
+
+    def val(x: object) -> str | None:
+        return None if x is None or pd.isna(x) else str(x)
+
+    items: list[tuple[dict, Path | None]] = []
+    with Store(url, create=False) as store:  # a read command must not create an empty database
+        for row in store.documents_df().itertuples(index=False):
+            path = Path(val(row.path)) if val(row.path) else None
+            pdf = path if path is not None and path.is_file() else None
+            if row.status == "ok":
+                items.append((store.load_report(int(row.id)), pdf))
+            elif row.status == "failed":
+                name = val(row.file_name) or (path.name if path else "?")
+                items.append((error_doc(name, val(row.error) or "failed", val(row.sha256)), pdf))
+    return items
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """`pipeline audit`: extract (or load) the reports, write the audit, print the index's path."""
+    from pipeline.audit import write_audit
+
+    if not args.paths and args.db is None:
+        print("error: give PDF files or folders, or --db URL", file=sys.stderr)
+        return 2
+    items: list[tuple[dict, Path | None]] = []
+    if args.db is not None:
+        try:
+            items += store_items(args.db)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.paths:
+        items += list(extract_items(args.paths))
+    if not items:
+        print("error: no PDF files found", file=sys.stderr)
+        return 2
+    index = write_audit(items, args.out)
+    print(index)
+    return 0

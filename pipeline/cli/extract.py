@@ -1,0 +1,37 @@
+"""`pipeline extract PDF [--json OUT]`: one report to the JSON contract (no store, no Prefect)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `extract` command; it sets `func(args) -> int` (the exit code)."""
+    p = subparsers.add_parser("extract", help="extract one report to the JSON contract")
+    p.add_argument("pdf", type=Path)
+    p.add_argument("--json", dest="out", default="-", help="output file, or - for standard output")
+    p.set_defaults(func=run_extract)
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    from pipeline.errors import ReportError
+    from pipeline.extract import extract
+    from pipeline.serialize import to_contract
+
+    try:
+        report = extract(args.pdf)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    doc = to_contract(report)
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    return 0

@@ -1,0 +1,72 @@
+"""Submitted files into the store, one at a time or as a batch over worker processes.
+
+Plain Python (no Prefect): the flows in `flows/` drive `run_batch` with their own submit, the batch
+benchmark calls `ingest_paths` directly to measure what the orchestration costs.
+
+    discover.py  the files to ingest: folders, globs, files; a watched inbox and filing away
+    pool.py      extraction in worker processes that can be killed (time limit per file)
+    files.py     one file: extract, store, record its status; what a run did
+    batch.py     one batch runner over any submit; `ingest_paths`, the batch without an orchestrator
+"""
+
+from __future__ import annotations
+
+from pipeline.store import absolute_url
+
+from .batch import BatchError, ingest_paths, ingest_with_retries, run_batch
+from .discover import FAILED, PROCESSED, discover, file_away, inbox_files
+from .files import (
+    FileOutcome,
+    Status,
+    _stores,
+    failing_checks,
+    ingest_file,
+    is_transient,
+    open_store,
+    record_lost,
+    recorded_outcome,
+    run_summary,
+)
+from .pool import (
+    DEFAULT_TIMEOUT,
+    MAX_TASKS_PER_WORKER,
+    ExtractionTimeout,
+    ExtractorCrashed,
+    ExtractorPool,
+    InlineExtractor,
+    PoolStats,
+    default_pool,
+    extract_contract,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FAILED",
+    "MAX_TASKS_PER_WORKER",
+    "PROCESSED",
+    "BatchError",
+    "ExtractionTimeout",
+    "ExtractorCrashed",
+    "ExtractorPool",
+    "FileOutcome",
+    "InlineExtractor",
+    "PoolStats",
+    "Status",
+    "_stores",
+    "absolute_url",
+    "default_pool",
+    "discover",
+    "extract_contract",
+    "failing_checks",
+    "file_away",
+    "inbox_files",
+    "ingest_file",
+    "ingest_paths",
+    "ingest_with_retries",
+    "is_transient",
+    "open_store",
+    "record_lost",
+    "recorded_outcome",
+    "run_batch",
+    "run_summary",
+]

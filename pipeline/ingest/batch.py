@@ -1,0 +1,148 @@
+"""One batch runner: files in a bounded window, each one a future, every file given a status.
+
+Whoever runs the batch says how a file is submitted: `ingest_paths` submits to a thread pool (no
+orchestrator at all), the Prefect flows submit a task run per file. Either way the runner keeps at
+most `window` files in flight (memory stays flat however long the batch, progress comes in the order
+files finish), reads each file's status back from the store, and records a file whose submission
+raised for good as failed, so that a crash on one file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from pipeline import settings
+from pipeline.store import Store
+
+from .files import FileOutcome, ingest_file, is_transient, record_lost, recorded_outcome, run_summary
+from .pool import ExtractorPool, InlineExtractor, default_pool
+
+# (path, run id) → a future whose result() is the file's FileOutcome, or None once its row is written
+Submit = Callable[[str, int], Any]
+OnOutcome = Callable[[int, int | None, FileOutcome], None]
+OnError = Callable[[str, str, BaseException], None]
+
+
+class BatchError(RuntimeError):
+    """The batch itself failed: some files could not even be given a status."""
+
+
+def first_completed(futures: list[Future]) -> Future:
+    """The first of `futures` to finish (concurrent.futures)."""
+    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+    return next(iter(done))
+
+
+def run_batch(
+    files: Iterable[str],
+    store: Store,
+    run_id: int,
+    *,
+    submit: Submit,
+    window: int,
+    first_done: Callable[[list[Any]], Any] = first_completed,
+    on_outcome: OnOutcome | None = None,
+    on_error: OnError | None = None,
+) -> dict[str, Any]:
+    """Run `files` as ingest run `run_id` (opened by the caller), then close the run; returns its summary.
+
+    `on_outcome(done, total, outcome)` is called once per file as it finishes (total None when `files`
+    is an iterator); `on_error(path, what, exc)` when a file's submission raised (what: "lost") or not
+    even its failure could be recorded ("unrecorded"). The summary has the files per status, the
+    number submitted, how many got no status ("unrecorded") and the seconds taken.
+    """
+    total = len(files) if isinstance(files, Sequence) else None
+    t0 = time.perf_counter()
+    in_flight: dict[Any, str] = {}
+    queue = iter(files)
+    done = unrecorded = 0
+
+    def fill() -> None:
+        while len(in_flight) < window and (path := next(queue, None)) is not None:
+            in_flight[submit(path, run_id)] = path
+
+    fill()
+    while in_flight:
+        fut = first_done(list(in_flight))
+        path = in_flight.pop(fut)
+        fill()
+        done += 1
+        try:
+            outcome = fut.result()
+            if not isinstance(outcome, FileOutcome):
+                outcome = recorded_outcome(store, run_id, path)
+            if outcome is None:
+                raise RuntimeError("the task ended without recording a status")
+        except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
+            if on_error:
+                on_error(path, "lost", exc)
+            try:
+                outcome = record_lost(store, path, exc, run_id=run_id)
+            except Exception as exc2:  # not even a status could be written (the database is gone)
+                if on_error:
+                    on_error(path, "unrecorded", exc2)
+                unrecorded += 1
+                continue
+        if on_outcome:
+            on_outcome(done, total, outcome)
+    seconds = round(time.perf_counter() - t0, 3)
+    summary = run_summary(store, run_id)
+    summary.update(submitted=done, unrecorded=unrecorded, seconds=seconds)
+    store.finish_run(run_id, {k: summary[k] for k in ("ok", "duplicate", "failed", "unrecorded", "seconds")})
+    return summary
+
+
+def ingest_with_retries(
+    path: str,
+    store: Store,
+    run_id: int,
+    *,
+    timeout: float | None,
+    extractor: ExtractorPool | InlineExtractor,
+    retries: int,
+) -> FileOutcome:
+    """`ingest_file`, tried again `retries` times (with back-off) when the database fails transiently."""
+    for attempt in range(retries + 1):
+        try:
+            return ingest_file(path, store, run_id=run_id, timeout=timeout, extractor=extractor)
+        except Exception as exc:
+            if attempt < retries and is_transient(exc):
+                time.sleep(2**attempt)
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def ingest_paths(
+    paths: Iterable[str],
+    store: Store,
+    *,
+    workers: int = settings.INGEST_WORKERS,
+    timeout: float | None = settings.INGEST_TIMEOUT,
+    retries: int = 2,
+    params: dict[str, Any] | None = None,
+    on_outcome: OnOutcome | None = None,
+) -> dict[str, Any]:
+    """Ingest files with `workers` extraction processes, no orchestrator; returns the run summary.
+
+    Streams: at most `workers` files are in flight, so memory does not grow with the batch. Transient
+    database errors are retried `retries` times; a file that still raises is recorded as failed.
+    `on_outcome(done, total, outcome)` is called once per file as it finishes (total None when
+    `paths` is an iterator).
+    """
+    run_id = store.start_run({"runner": "pipeline.ingest", "workers": workers, **(params or {})})
+    pool = default_pool(workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as ex:
+
+        def submit(path: str, run: int) -> Future:
+            return ex.submit(
+                ingest_with_retries, path, store, run, timeout=timeout, extractor=pool, retries=retries
+            )
+
+        summary = run_batch(paths, store, run_id, submit=submit, window=workers, on_outcome=on_outcome)
+    if summary["unrecorded"]:
+        raise BatchError(f"run {run_id}: {summary['unrecorded']} file(s) could not be given a status")
+    return summary

@@ -1,0 +1,166 @@
+"""One submitted file into the store: every file ends with one `ingest_files` row, ok, duplicate or failed.
+
+A bad file (not a PDF, encrypted, corrupt, hostile, over its time limit) is a *status*, never an
+exception; only errors of the database itself escape `ingest_file` (`is_transient` tells which are
+worth a retry), so that a caller can retry them without ever retrying a bad file. A file already
+stored by this extractor version is not extracted again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline import EXTRACTOR_VERSION
+from pipeline.errors import ReportError
+from pipeline.extract.pdfread import sha256_of
+from pipeline.store import Store, absolute_url
+from pipeline.store import is_transient as storage_is_transient
+
+from .pool import (
+    DEFAULT_TIMEOUT,
+    ExtractionTimeout,
+    ExtractorCrashed,
+    ExtractorPool,
+    InlineExtractor,
+    default_pool,
+)
+
+Status = Literal["ok", "failed", "duplicate"]
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one submitted file (its `ingest_files` row, in short)."""
+
+    path: str
+    status: Status
+    sha256: str | None = None
+    reason: str | None = None
+    document_id: int | None = None
+    outcome: str | None = None  # the store's word: inserted / replaced / duplicate
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for database errors that may go away on their own (locked, connection lost, pool exhausted).
+
+    Never true for a bad file: those do not raise out of `ingest_file` at all.
+    """
+    return storage_is_transient(exc)
+
+
+
+# -- the store, once per process -----------------------------------------------------------------------
+
+_stores: dict[tuple[int, str], Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(url: str | None = None) -> Store:
+    """The process' Store for `url` (opened once; a forked child opens its own)."""
+    key = (os.getpid(), absolute_url(url))
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = Store(key[1])
+        return store
+
+
+
+# -- one file ------------------------------------------------------------------------------------------
+
+
+def ingest_file(
+    path: str | Path,
+    store: Store,
+    *,
+    run_id: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    extractor: ExtractorPool | InlineExtractor | None = None,
+    extractor_version: str = EXTRACTOR_VERSION,
+) -> FileOutcome:
+    """Extract (and reconcile) one file and store it; record its status under `run_id`.
+
+    Returns ok (stored now), duplicate (the same bytes are stored already by this extractor version;
+    not extracted again) or failed with a reason (unreadable, not a PDF, encrypted, corrupt, no text,
+    over the time limit, the extractor crashed). Raises only when the database fails (see
+    `is_transient`); the file then has no row yet, and trying again is safe.
+    """
+    t0 = time.perf_counter()
+    path = str(path)
+
+    def done(status: Status, **kw: Any) -> FileOutcome:
+        return FileOutcome(path, status, seconds=round(time.perf_counter() - t0, 3), **kw)
+
+    try:
+        sha = sha256_of(Path(path))
+    except OSError as exc:
+        reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read the file ({exc})"
+        store.record_failure(path, None, reason, run_id=run_id, extractor_version=extractor_version)
+        return done("failed", reason=reason)
+
+    if store.seen(sha, extractor_version):
+        reason = "already stored by this extractor version"
+        doc_id = store.document_id(sha)
+        store.record_file(run_id, path, sha, "duplicate", reason, doc_id)
+        return done("duplicate", sha256=sha, reason=reason, document_id=doc_id, outcome="duplicate")
+
+    extractor = extractor or default_pool()
+    try:
+        doc = extractor.extract(path, timeout)
+    except ReportError as exc:
+        reason = exc.reason
+    except (ExtractionTimeout, ExtractorCrashed) as exc:
+        reason = str(exc)
+    else:
+        res = store.save_report(doc, path=path, extractor_version=extractor_version, run_id=run_id)
+        status: Status = "duplicate" if res.outcome == "duplicate" else "ok"
+        reason = "already stored by this extractor version" if status == "duplicate" else None
+        return done(status, sha256=sha, reason=reason, document_id=res.document_id, outcome=res.outcome)
+    doc_id = store.record_failure(path, sha, reason, run_id=run_id, extractor_version=extractor_version)
+    return done("failed", sha256=sha, reason=reason, document_id=doc_id)
+
+
+def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | None) -> FileOutcome:
+    """Record a file whose ingestion raised for good (e.g. retries used up) as failed, with the error."""
+    reason = f"ingestion failed: {type(exc).__name__}: {exc}"[:500]
+    try:
+        sha: str | None = sha256_of(Path(path))
+    except OSError:
+        sha = None
+    doc_id = store.record_failure(path, sha, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION)
+    return FileOutcome(path, "failed", sha256=sha, reason=reason, document_id=doc_id)
+
+
+# -- what a run did, read back from the store ---------------------------------------------------------
+
+
+def run_summary(store: Store, run_id: int) -> dict[str, Any]:
+    """Files per status of one ingest run, read back from the store."""
+    per_status = store.files_per_status(run_id)
+    return {
+        "run_id": run_id,
+        "files": sum(per_status.values()),
+        **{s: per_status.get(s, 0) for s in ("ok", "duplicate", "failed")},
+    }
+
+
+def recorded_outcome(store: Store, run_id: int, path: str) -> FileOutcome | None:
+    """The status `path` got in run `run_id` (its last row), as a FileOutcome; None if it has none."""
+    row = store.file_status(run_id, path)
+    return FileOutcome(path, **row) if row is not None else None
+
+
+def failing_checks(store: Store, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """Failing checks of the documents this run stored or found stored: unit, year, file, message."""
+    return store.run_failing_checks(run_id, limit)
+
