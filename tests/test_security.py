@@ -494,3 +494,18 @@ def test_serve_protects_its_api_and_refuses_a_foreign_inbox(tmp_path: Path, monk
     assert secret not in output
     assert _files_containing(tmp_path, secret.encode()) == []
     _unreadable_by_others(tmp_path / "prefect-home")
+
+
+def test_extract_and_audit_errors_print_an_esc_name_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.cli import main
+
+    bad = make_not_pdf(tmp_path / ESC_NAME)
+    assert main(["extract", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "bad\\x1b[2J\\x1b]0;owned\\x07.pdf" in err
+
+    assert main(["audit", str(bad), "--out", str(tmp_path / "audit")]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "bad\\x1b[2J" in err
