@@ -87,8 +87,8 @@ def _show_progress() -> None:
 
 
 def _protect(own_api: bool) -> None:
-    """Before Prefect is imported: Prefect's home this user's only, logs and errors without passwords,
-    and an API this process starts itself (own_api) asking for an auth string."""
+    """Before Prefect is imported: Prefect's home this user's only, and an API this process starts
+    itself (own_api: the temporary one) asking for an auth string."""
     from flows.server import api_auth_string, make_private, protected_server_env
 
     make_private()

@@ -68,7 +68,10 @@ def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
             yield error_doc(path.name, f"{type(exc).__name__}: {exc}", _sha256(path)), path
             continue
         failed = sum(c.get("status") == "fail" for c in doc.get("checks") or [])
-        print(f"{printable(path)}: {len(doc.get('figures') or [])} figures, {failed} failing checks", file=sys.stderr)
+        print(
+            f"{printable(path)}: {len(doc.get('figures') or [])} figures, {failed} failing checks",
+            file=sys.stderr,
+        )
         yield doc, path
 
 

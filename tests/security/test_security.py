@@ -36,8 +36,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # before Pre
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from ingest_helpers import REPO, make_not_pdf  # noqa: E402
-from storage_helpers import synthetic_doc  # noqa: E402
 
 from flows.server import kill_group, make_private  # noqa: E402
 from pipeline.ingest import (  # noqa: E402
@@ -54,6 +52,8 @@ from pipeline.ingest import (  # noqa: E402
 from pipeline.safety import SecretsFilter, csv_cell, mask_secrets, printable, write_csv  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from pipeline.store.exports import export  # noqa: E402
+from testkit.contracts import synthetic_doc  # noqa: E402
+from testkit.files import REPO, make_not_pdf  # noqa: E402
 
 SEED_GOV = REPO / "samples" / "seed-gov.pdf"
 ESC_NAME = "bad\x1b[2J\x1b]0;owned\x07.pdf"  # clear the screen, set the window title
@@ -135,7 +135,9 @@ def test_a_link_in_the_inbox_is_not_taken_and_a_move_replaces_nothing(tmp_path: 
 # -- the served flow's parameters ------------------------------------------------------------------------
 
 
-def test_a_served_run_takes_only_its_own_inbox_and_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_served_run_takes_only_its_own_inbox_and_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox, foreign = tmp_path / "inbox", tmp_path / "foreign"
     inbox.mkdir()
     foreign.mkdir()
@@ -191,7 +193,9 @@ def test_passwords_are_masked_in_text_and_log_records() -> None:
     assert "S3cr3t" not in out.getvalue() and out.getvalue().count("reports:***@db.example") == 2
 
 
-def test_a_store_ref_carries_no_password_and_opens_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_ref_carries_no_password_and_opens_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pg = os.environ.get("PIPELINE_TEST_PG_URL")
     ref = store_ref("postgresql+psycopg://u:pw@127.0.0.1:1/x")
     assert ref == "postgresql+psycopg://u:***@127.0.0.1:1/x"
@@ -269,7 +273,9 @@ def test_hostile_report_text_exports_as_inert_csv(tmp_path: Path) -> None:
     assert HOSTILE[0] not in docs.to_numpy().tolist()[0] and "'" + HOSTILE[0] in docs.to_numpy().tolist()[0]
     assert "'@SUM(A1:A9)" in docs.to_numpy().tolist()[0]
     figures = pd.read_csv(tmp_path / "out" / "figures.csv", encoding="utf-8-sig")
-    values = figures[[c for c in figures.columns if figures[c].dtype.kind == "f" and (figures[c] == -12.5).any()]]
+    values = figures[
+        [c for c in figures.columns if figures[c].dtype.kind == "f" and (figures[c] == -12.5).any()]
+    ]
     assert not values.empty  # the negative value came back as a number
     assert "'+SUM(1,2)" in figures.to_numpy().ravel().tolist()
     cells = pd.read_csv(tmp_path / "out" / "tables.csv", encoding="utf-8-sig", dtype=str)
@@ -277,17 +283,17 @@ def test_hostile_report_text_exports_as_inert_csv(tmp_path: Path) -> None:
 
 
 def test_query_csv_goes_through_the_same_writer(tmp_path: Path) -> None:
-    from pipeline.cli_store import main
+    from pipeline.cli.store import main
 
     doc = synthetic_doc(8)
-    doc["report"]["unit"] = "=HYPERLINK(\"http://evil.example\")"
+    doc["report"]["unit"] = '=HYPERLINK("http://evil.example")'
     db = f"sqlite:///{tmp_path / 'reports.db'}"
     Store(db).save_report(doc, extractor_version="t")
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["query", "failing", "--db", db, "--csv"]) == 0
     df = pd.read_csv(io.StringIO(out.getvalue()))
-    assert df["unit"].tolist() == ["'=HYPERLINK(\"http://evil.example\")"]
+    assert df["unit"].tolist() == ['\'=HYPERLINK("http://evil.example")']
     assert df["stated"].dtype.kind == "f"
     buf = io.StringIO()
     write_csv(pd.DataFrame({"=x": ["-1"]}), buf)
@@ -304,7 +310,7 @@ def test_control_characters_are_printed_escaped() -> None:
 
 
 def test_query_output_escapes_what_a_report_carries(tmp_path: Path) -> None:
-    from pipeline.cli_store import main
+    from pipeline.cli.store import main
 
     doc = synthetic_doc(9)
     doc["report"]["unit"] = "单位\x1b[31m红"
@@ -441,7 +447,9 @@ def _request(url: str, method: str = "GET", headers: dict[str, str] | None = Non
 
 
 @pytest.mark.slow
-def test_serve_protects_its_api_and_refuses_a_foreign_inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_protects_its_api_and_refuses_a_foreign_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox, foreign = tmp_path / "inbox", tmp_path / "foreign"
     inbox.mkdir()
     foreign.mkdir()
