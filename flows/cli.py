@@ -181,6 +181,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     _protect(own_api=False)
     with ExitStack() as stack:
         stack.callback(make_private)  # what was written meanwhile: inside a home others cannot enter
+        if os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_API_AUTH_STRING"):
+            print(
+                f"warning: no PREFECT_API_AUTH_STRING for {os.environ['PREFECT_API_URL']}: whoever reaches "
+                "that API can start runs (see docs/security.md)",
+                file=sys.stderr,
+            )
         if not os.environ.get("PREFECT_API_URL"):
             configured = bool(os.environ.get("PREFECT_API_AUTH_STRING"))
             auth = api_auth_string()
