@@ -86,31 +86,67 @@ def _show_progress() -> None:
     logging.getLogger("prefect.flow_runs").setLevel(logging.INFO)
 
 
+def _protect(own_api: bool) -> None:
+    """Before Prefect is imported: Prefect's home this user's only, and an API this process starts
+    itself (own_api: the temporary one) asking for an auth string."""
+    from flows.server import api_auth_string, make_private, protected_server_env
+
+    make_private()
+    if own_api and not os.environ.get("PREFECT_API_URL"):
+        # The temporary API is a server on a 127.0.0.1 port for as long as the command runs: as
+        # protected as the one `serve` starts. Its port is not known beforehand: no origin allowed.
+        for key, value in protected_server_env(api_auth_string(), None).items():
+            os.environ.setdefault(key, value)
+
+
+def _store_by_env(db: str | None) -> None:
+    # The store goes to the flows through the environment, never as a parameter: Prefect keeps flow-run
+    # parameters in its database and shows them in its UI, password and all.
+    from pipeline.ingest import absolute_url
+    from pipeline.settings import DB_ENV
+
+    if db:
+        os.environ[DB_ENV] = absolute_url(db)
+
+
+def _shown(text: object) -> str:
+    from pipeline.safety import mask_secrets, printable
+
+    return printable(mask_secrets(str(text)))
+
+
 def _run_ingest(args: argparse.Namespace) -> int:
     from pipeline.ingest import default_pool, open_store
 
+    _store_by_env(args.db)
+    _protect(own_api=True)
     use_dask = args.dask or bool(args.dask_address)
     if not use_dask:
         # Extraction workers start (imports, dictionaries) while Prefect starts its temporary API.
         default_pool(args.workers).prestart(args.workers)
     quiet = _prefect_env(quiet=True)
     from flows.ingest import ingest_batch, ingest_batch_dask
+    from flows.server import make_private
+    from pipeline.safety import mask_log_handlers
 
     if quiet:
         _show_progress()
+    mask_log_handlers()
 
     paths = [str(p) for p in args.paths]
     try:
         if use_dask:
             summary = ingest_batch_dask(
-                paths, db_url=args.db, workers=args.workers, timeout=args.timeout, address=args.dask_address
+                paths, workers=args.workers, timeout=args.timeout, address=args.dask_address
             )
         else:
-            summary = ingest_batch(paths, db_url=args.db, workers=args.workers, timeout=args.timeout)
+            summary = ingest_batch(paths, workers=args.workers, timeout=args.timeout)
     except Exception as exc:
-        print(f"error: the batch failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: the batch failed: {type(exc).__name__}: {_shown(exc)}", file=sys.stderr)
         return 1
-    _print_summary(summary, open_store(args.db))
+    finally:
+        make_private()  # what the temporary server wrote meanwhile
+    _print_summary(summary, open_store(None))
     return 0
 
 
@@ -128,39 +164,46 @@ def _print_summary(summary: dict, store: Store) -> None:
         failed = files[files["status"] == "failed"]
         print("failed files:")
         for path, reason in list(zip(failed["path"], failed["reason"]))[:50]:
-            print(f"  {path}: {reason}")
+            print(f"  {_shown(path)}: {_shown(reason)}")
         if len(failed) > 50:
             print(f"  ... and {len(failed) - 50} more (pipeline query / the store's ingest_files)")
 
 
-def _param_url(db: str | None) -> str | None:
-    """The store URL to put into the deployment's parameters.
-
-    Parameters are stored by the Prefect server and shown in its UI: a URL from the environment that is
-    not a local file (so may carry a password) stays in the environment instead.
-    """
-    from sqlalchemy.engine import make_url
-
-    from pipeline.ingest import absolute_url
-
-    if db:
-        return absolute_url(db)
-    url = absolute_url(None)
-    return url if make_url(url).get_backend_name() == "sqlite" else None
-
-
 def _run_serve(args: argparse.Namespace) -> int:
-    from flows.server import local_server
+    from flows.server import api_auth_string, local_server, make_private
+    from pipeline.ingest import served_env
 
     _prefect_env(quiet=False)  # a served run's logs are what the UI shows: keep them
     inbox = args.inbox.resolve()
     inbox.mkdir(parents=True, exist_ok=True)
+    # The runs this service starts take their inbox and store from here, not from their parameters.
+    os.environ.update(served_env(inbox, args.db))
+    _protect(own_api=False)
     with ExitStack() as stack:
+        stack.callback(make_private)  # what was written meanwhile: inside a home others cannot enter
+        if os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_API_AUTH_STRING"):
+            print(
+                f"warning: no PREFECT_API_AUTH_STRING for {os.environ['PREFECT_API_URL']}: whoever reaches "
+                "that API can start runs (see docs/security.md)",
+                file=sys.stderr,
+            )
         if not os.environ.get("PREFECT_API_URL"):
-            api = stack.enter_context(local_server())
+            configured = bool(os.environ.get("PREFECT_API_AUTH_STRING"))
+            auth = api_auth_string()
+            api = stack.enter_context(local_server(auth_string=auth))
             os.environ["PREFECT_API_URL"] = api  # before Prefect is imported: it reads it once
             print(f"started a local Prefect server: {api.removesuffix('/api')} (stopped on exit)", flush=True)
+            if not configured:  # the UI asks for it; a file only this user reads, not the terminal
+                auth_file = make_private() / "pipeline-api-auth"
+                auth_file.unlink(missing_ok=True)
+                fd = os.open(auth_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(auth + "\n")
+                print(f"its API asks for the auth string in {auth_file}", flush=True)
         from flows.ingest import ingest_inbox
+        from pipeline.safety import mask_log_handlers
+
+        mask_log_handlers()
 
         ingest_inbox.serve(
             name=args.name,
@@ -168,7 +211,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             global_limit=1,  # a run that outlasts the interval makes the next one wait, not race it
             parameters={
                 "inbox": str(inbox),
-                "db_url": _param_url(args.db),
+                "db_url": None,  # the served store (environment): a URL here would be stored, password and all
                 "workers": args.workers,
                 "timeout": args.timeout,
                 "min_age_seconds": args.min_age,

@@ -94,6 +94,10 @@ def submit_files(
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.deployments import run_deployment
 
+    if db_url and _has_password(db_url):
+        # Run parameters are kept by the server and shown in its UI: the workers' environment has it.
+        raise ValueError("a store URL with a password is not sent as a run parameter: "
+                         "set PIPELINE_DB_URL on the workers and leave --db out")  # fmt: skip
     files = list(discover(paths))
     if chunk:
         jobs = [
@@ -117,6 +121,12 @@ def submit_files(
             time.sleep(poll)
 
 
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).password is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -126,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--limit", type=int, help="at most this many runs of each deployment at once")
     s = sub.add_parser("submit", help="runs for the workers (one per file, or per --chunk files); wait")
     s.add_argument("paths", nargs="+")
-    s.add_argument("--db", metavar="URL", help="store URL as the workers see it (default: their env)")
+    s.add_argument("--db", metavar="URL", help="store URL as the workers see it, without a password "
+                   "(default: their env PIPELINE_DB_URL)")  # fmt: skip
     s.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     s.add_argument("--chunk", type=int, help="files per run (ingest_batch); default one file a run")
     s.add_argument("--workers", type=int, default=2, help="extraction processes per chunked run")

@@ -31,7 +31,9 @@ from pipeline.ingest import (
     DEFAULT_TIMEOUT,
     BatchError,
     FileOutcome,
+    RefusedRun,
     absolute_url,
+    check_served_run,
     default_pool,
     discover,
     failing_checks,
@@ -41,7 +43,9 @@ from pipeline.ingest import (
     is_transient,
     open_store,
     run_batch,
+    store_ref,
 )
+from pipeline.safety import mask_log_handlers, mask_secrets, printable
 
 MAX_LISTED_CHECKS = 500  # the markdown artifact stays readable (and small) for big batches
 
@@ -57,7 +61,7 @@ def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
 
 
 def _document_task_name() -> str:
-    return f"ingest {Path(task_run_ctx.parameters['path']).name}"
+    return f"ingest {printable(Path(task_run_ctx.parameters['path']).name)}"
 
 
 @task(
@@ -71,14 +75,12 @@ def _document_task_name() -> str:
 def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> None:
     """One document: extract → reconcile → store, in an extraction worker with a time limit.
 
+    `db_url` is a `store_ref`: task parameters go to the orchestrator, a password must not.
+
     Returns nothing: the outcome is the file's row in the store. (Prefect keeps, for the whole flow
     run, a copy of the state of every object a task returns: a big batch would grow by it.)
     """
     ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _inputs_param(inputs: Any) -> Any:
@@ -99,8 +101,9 @@ def _run_files(
     after: Callable[[str, FileOutcome], None] | None = None,
 ) -> dict[str, Any]:
     """Ingest `files` as one run: at most `workers` documents in flight, each one task run."""
+    mask_log_handlers()  # in a served run's own process too: no password in any log line
     logger = get_run_logger()
-    url = absolute_url(db_url)
+    url = store_ref(db_url)
     store = open_store(url)
     workers = max(1, int(workers))
     default_pool(workers)  # this process' tasks may use that many extraction workers at once
@@ -114,25 +117,27 @@ def _run_files(
         }
     )
     total = len(files)
-    logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, _safe_url(url))
+    logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, url)
 
     def submit(path: str, run: int) -> PrefectFuture:
         return ingest_document.submit(path, url, run, timeout)
 
     def on_error(path: str, what: str, exc: BaseException) -> None:
+        error = printable(mask_secrets(f"{type(exc).__name__}: {exc}"))
         if what == "lost":
-            logger.error("%s: %s: %s", path, type(exc).__name__, exc)
+            logger.error("%s: %s", printable(path), error)
         else:
-            logger.error("%s: no status recorded (%s: %s)", path, type(exc).__name__, exc)
+            logger.error("%s: no status recorded (%s)", printable(path), error)
 
     def on_outcome(done: int, total: int | None, outcome: FileOutcome) -> None:
-        why = f" ({outcome.reason})" if outcome.status == "failed" else ""
-        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(outcome.path), why)
+        why = f" ({printable(outcome.reason)})" if outcome.status == "failed" else ""
+        name = printable(os.path.basename(outcome.path))  # a file name may carry escape sequences
+        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, name, why)
         if after is not None:
             try:
                 after(outcome.path, outcome)
             except OSError as exc:  # e.g. cannot move it: the status stands, the next run sees it again
-                logger.error("%s: %s", outcome.path, exc)
+                logger.error("%s: %s", printable(outcome.path), printable(exc))
 
     summary = run_batch(
         files,
@@ -158,7 +163,7 @@ def _run_files(
 
 
 def _md_cell(value: Any) -> str:
-    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+    return printable(str("" if value is None else value).replace("|", "\\|").replace("\n", " "))
 
 
 def _artifacts(store: Any, summary: dict[str, Any], kind: str) -> None:
@@ -222,15 +227,24 @@ def ingest_inbox(
     A failed file gets `<name>.reason.txt` beside it. A file already stored (same bytes) is a
     duplicate and goes to processed/. Files younger than `min_age_seconds` wait for the next run
     (they may still be being copied).
+
+    Run by `pipeline serve`, it takes only the inbox and store the service was started with (or an
+    inbox under PIPELINE_INBOX_ROOTS), whatever the run's parameters say: anything else is refused
+    and logged, before any file is touched.
     """
+    mask_log_handlers()
     logger = get_run_logger()
-    root = Path(inbox).resolve()
+    try:
+        root = check_served_run(inbox, db_url)
+    except RefusedRun as exc:
+        logger.error("%s", exc)
+        raise
     files = inbox_files(root, min_age_seconds)
 
     def move(path: str, outcome: FileOutcome) -> None:
         target = file_away(path, outcome, root)
         if target is not None:
-            logger.info("moved %s to %s/", os.path.basename(path), target.parent.name)
+            logger.info("moved %s to %s/", printable(os.path.basename(path)), target.parent.name)
 
     return _run_files(files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_inbox",
                       inputs=str(root), after=move)  # fmt: skip
@@ -268,5 +282,17 @@ def ingest_batch_dask(
     (PostgreSQL, or SQLite on a disk they share).
     """
     return ingest_batch.with_options(task_runner=dask_task_runner(workers, address))(
-        paths, db_url=absolute_url(db_url), workers=workers, timeout=timeout
+        paths, db_url=param_url(db_url), workers=workers, timeout=timeout
     )
+
+
+def param_url(db_url: str | None) -> str | None:
+    """The store as a flow parameter: its absolute URL, or None (then the environment's store) when
+    the URL carries a password, which goes into this process' environment instead. Prefect keeps
+    flow-run parameters in its database and shows them in its UI; the environment it never sees, and
+    local Dask and extraction workers inherit it."""
+    url = absolute_url(db_url)
+    if make_url(url).password is None:
+        return url
+    os.environ[settings.DB_ENV] = url
+    return None

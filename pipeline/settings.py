@@ -26,3 +26,9 @@ INBOX_MIN_AGE = 10.0
 # Exports, and where the audit goes.
 EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json")
 AUDIT_OUT = Path("outputs/audit")
+
+# A served inbox flow takes only what its service was started with, whatever a flow run asks for:
+# `serve` puts the inbox here (and the store in DB_ENV) for the runs it starts; an operator may allow
+# more inboxes by listing folders under which they may be (os.pathsep between them).
+SERVED_INBOX_ENV = "PIPELINE_SERVED_INBOX"
+INBOX_ROOTS_ENV = "PIPELINE_INBOX_ROOTS"

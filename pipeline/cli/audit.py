@@ -53,21 +53,25 @@ def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
     from pipeline.audit import error_doc
     from pipeline.errors import ReportError
     from pipeline.extract import extract
+    from pipeline.safety import printable  # file names and errors may carry terminal escapes
     from pipeline.serialize import to_contract
 
     for path in pdf_files(paths):
         try:
             doc = to_contract(extract(path))
         except ReportError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {printable(exc)}", file=sys.stderr)
             yield error_doc(path.name, exc.reason, _sha256(path)), path
             continue
         except Exception as exc:  # one bad file must not cost the batch its audit
-            print(f"error: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"error: {printable(path)}: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
             yield error_doc(path.name, f"{type(exc).__name__}: {exc}", _sha256(path)), path
             continue
         failed = sum(c.get("status") == "fail" for c in doc.get("checks") or [])
-        print(f"{path}: {len(doc.get('figures') or [])} figures, {failed} failing checks", file=sys.stderr)
+        print(
+            f"{printable(path)}: {len(doc.get('figures') or [])} figures, {failed} failing checks",
+            file=sys.stderr,
+        )
         yield doc, path
 
 

@@ -24,7 +24,9 @@ def run_extract(args: argparse.Namespace) -> int:
     try:
         report = extract(args.pdf)
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from pipeline.safety import printable  # the file's name may carry terminal escapes
+
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     doc = to_contract(report)
     text = json.dumps(doc, ensure_ascii=False, indent=1)

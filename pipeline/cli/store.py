@@ -73,11 +73,18 @@ def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | 
         with _open(db) as store:
             return action(store)
     except FileNotFoundError as exc:
-        print(f"error: {exc}; pass --db or set {settings.DB_ENV}", file=sys.stderr)
+        print(f"error: {_shown(exc)}; pass --db or set {settings.DB_ENV}", file=sys.stderr)
         return 2
     except Exception as exc:  # a user sees one line, not a traceback
-        print(f"error: {what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {what} failed: {type(exc).__name__}: {_shown(exc)}", file=sys.stderr)
         return 1
+
+
+def _shown(text: object) -> str:
+    # An error may quote a database URL (its password) or a file name (its escape sequences).
+    from pipeline.safety import mask_secrets, printable
+
+    return printable(mask_secrets(str(text)))
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -119,7 +126,11 @@ def _run_query(args: argparse.Namespace, query: Callable[[Store], pd.DataFrame],
     if isinstance(df, int):
         return df
     if args.csv:
-        df.to_csv(sys.stdout, index=False)
+        from pipeline.safety import printable, write_csv
+
+        if sys.stdout.isatty():  # data for a pipe as it is; on a screen, no escape sequences
+            df = df.map(lambda v: printable(v) if isinstance(v, str) else v)
+        write_csv(df, sys.stdout)
     elif df.empty:
         print(empty)
     else:
@@ -131,9 +142,12 @@ def format_table(df: pd.DataFrame, max_width: int = 48) -> str:
     """A DataFrame as an aligned text table: Chinese counted double-width, long text cut with …."""
     import pandas as pd
 
+    from pipeline.safety import printable
+
     def cut(v: object) -> object:
         if not isinstance(v, str):
             return v
+        v = printable(v)  # report text and file names may carry terminal escape sequences
         out, used = [], 0
         for ch in v:
             w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
@@ -145,6 +159,7 @@ def format_table(df: pd.DataFrame, max_width: int = 48) -> str:
 
     # Cut here rather than with pandas' max_colwidth, which miscounts double-width characters.
     shown = df.copy()
+    shown.columns = [printable(c) if isinstance(c, str) else c for c in shown.columns]
     for col in shown.columns:
         if not pd.api.types.is_numeric_dtype(shown[col]):
             shown[col] = shown[col].map(cut)

@@ -3,7 +3,9 @@
 Plain Python (no Prefect): the flows in `flows/` drive `run_batch` with their own submit, the batch
 benchmark calls `ingest_paths` directly to measure what the orchestration costs.
 
-    discover.py  the files to ingest: folders, globs, files; a watched inbox and filing away
+    discover.py  the files to ingest: folders, globs, files; a watched inbox and filing away (no links
+                 followed, nothing overwritten)
+    served.py    the inbox and store a served flow may use, whatever its run's parameters say
     pool.py      extraction in worker processes that can be killed (time limit per file)
     files.py     one file: extract, store, record its status; what a run did
     batch.py     one batch runner over any submit; `ingest_paths`, the batch without an orchestrator
@@ -14,7 +16,7 @@ from __future__ import annotations
 from pipeline.store import absolute_url
 
 from .batch import BatchError, ingest_paths, ingest_with_retries, run_batch
-from .discover import FAILED, PROCESSED, discover, file_away, inbox_files
+from .discover import FAILED, PROCESSED, UnsafeInbox, discover, file_away, inbox_files
 from .files import (
     FileOutcome,
     Status,
@@ -26,6 +28,7 @@ from .files import (
     record_lost,
     recorded_outcome,
     run_summary,
+    store_ref,
 )
 from .pool import (
     DEFAULT_TIMEOUT,
@@ -38,6 +41,7 @@ from .pool import (
     default_pool,
     extract_contract,
 )
+from .served import RefusedRun, check_served_run, served_env
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -51,9 +55,12 @@ __all__ = [
     "FileOutcome",
     "InlineExtractor",
     "PoolStats",
+    "RefusedRun",
     "Status",
+    "UnsafeInbox",
     "_stores",
     "absolute_url",
+    "check_served_run",
     "default_pool",
     "discover",
     "extract_contract",
@@ -69,4 +76,6 @@ __all__ = [
     "recorded_outcome",
     "run_batch",
     "run_summary",
+    "served_env",
+    "store_ref",
 ]

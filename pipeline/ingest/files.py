@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline import EXTRACTOR_VERSION
+from sqlalchemy.engine import make_url
+
+from pipeline import EXTRACTOR_VERSION, settings
 from pipeline.errors import ReportError
 from pipeline.extract.pdfread import sha256_of
 from pipeline.store import Store, absolute_url
@@ -63,11 +65,37 @@ def is_transient(exc: BaseException) -> bool:
 
 _stores: dict[tuple[int, str], Store] = {}
 _stores_lock = threading.Lock()
+# masked URL → the URL with its password, for the stores this process was given
+_secret_urls: dict[str, str] = {}
+
+
+def store_ref(url: str | None = None) -> str:
+    """A name for the store at `url` that is safe to hand to an orchestrator (task parameters, logs):
+    the absolute URL with its password masked. `open_store` takes it back, in this process from what
+    it was given, elsewhere from env `PIPELINE_DB_URL`."""
+    full = absolute_url(url)
+    masked = make_url(full).render_as_string(hide_password=True)
+    if masked != full:
+        _secret_urls[masked] = full
+    return masked
+
+
+def _real_url(url: str | None) -> str:
+    if url is not None and url in _secret_urls:
+        return _secret_urls[url]
+    full = absolute_url(url)
+    if make_url(full).password == "***":  # a store_ref of another process: its password is not here
+        env = os.environ.get(settings.DB_ENV)
+        if env and store_ref(env) == full:
+            return absolute_url(env)
+        raise ValueError(f"no password for the store {full} in this process: set {settings.DB_ENV} to its URL")
+    return full
 
 
 def open_store(url: str | None = None) -> Store:
-    """The process' Store for `url` (opened once; a forked child opens its own)."""
-    key = (os.getpid(), absolute_url(url))
+    """The process' Store for `url` (opened once; a forked child opens its own). `url` may be a
+    `store_ref`."""
+    key = (os.getpid(), _real_url(url))
     with _stores_lock:
         store = _stores.get(key)
         if store is None:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline import excel, settings
+from pipeline.safety import write_csv
 from pipeline.vocabulary import vocab
 
 from . import Store
@@ -97,7 +98,8 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
 
     * xlsx: `reports.xlsx` with sheets 报告, 数据, 校验, 章节;
     * csv: one UTF-8 file with BOM per dataset (documents, figures, checks, sections, tables), so
-      that Excel opens the Chinese correctly;
+      that Excel opens the Chinese correctly; text that a spreadsheet would run as a formula starts
+      with "'" (`pipeline.safety.csv_cell`);
     * parquet: the same datasets with English column names and typed columns;
     * json: one `<sha256>.json` per successfully stored report, in the contract's shape.
     """
@@ -117,8 +119,8 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
         if fmt == "csv":
             path = out / f"{d.name}.csv"
             # utf-8-sig: without the BOM, Excel reads the file as the system code page and the
-            # Chinese comes out garbled.
-            _human(d, frames[d.name]).to_csv(path, index=False, encoding="utf-8-sig")
+            # Chinese comes out garbled. write_csv neutralises cells a spreadsheet would run.
+            write_csv(_human(d, frames[d.name]), path, encoding="utf-8-sig")
         else:
             path = out / f"{d.name}.parquet"
             _typed(d, frames[d.name]).to_parquet(path, index=False)

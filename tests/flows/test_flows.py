@@ -127,11 +127,11 @@ def shared_store_url(tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def _api(url: str) -> Iterator[None]:
-    """Prefect calls in this process go to `url` (the harness' API otherwise)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+def _api(url: str, auth: str | None = None) -> Iterator[None]:
+    """Prefect calls in this process go to `url` (the harness' API otherwise), with basic `auth`."""
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: url}):
+    with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_API_AUTH_STRING: auth}):
         yield
 
 
@@ -461,14 +461,16 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
     seen: list[str] = []
     try:
         lines = _lines(proc)
-        api = None
+        api = auth = None
         deadline = time.monotonic() + 120
-        while api is None:
+        while api is None or auth is None:
             line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             seen.append(line)
             if line.startswith("started a local Prefect server: "):
                 api = line.split(": ", 1)[1].split()[0] + "/api"
-        with _api(api), get_client(sync_client=True) as client:
+            if line.startswith("its API asks for the auth string in "):  # serve made one up
+                auth = Path(line.rsplit(" ", 1)[1].strip()).read_text().strip()
+        with _api(api, auth), get_client(sync_client=True) as client:
             while True:  # the deployment appears once serve has registered it
                 try:
                     dep = client.read_deployment_by_name("ingest_inbox/inbox")

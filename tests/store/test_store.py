@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from pipeline.cli import store as cli_store
+from pipeline.safety import csv_cell
 from pipeline.store import ALL_TABLES, Store, exports, resolve_url
 from pipeline.store.exports import export
 from pipeline.store.queries import failing_checks, label_across_years
@@ -363,7 +364,8 @@ def test_csv_export_round_trips_with_chinese(store: Store, docs: list[dict], tmp
     assert list(figs.columns[:4]) == ["文档编号", "报告单位", "年度", "文件名"]
     stored = store.figures_df()
     assert figs["标签"].fillna("").tolist() == stored["label"].fillna("").tolist()
-    assert figs["原文"].tolist() == stored["text"].tolist()
+    # printed text such as "-101251.44万元" would be a formula to a spreadsheet: it comes with a "'"
+    assert figs["原文"].tolist() == [csv_cell(t) for t in stored["text"]]
     assert figs["数值"].tolist() == pytest.approx(stored["value"].tolist())
     assert figs["计量单位"].tolist() == stored["value_unit"].tolist()
 
