@@ -26,3 +26,13 @@ INBOX_MIN_AGE = 10.0
 # Exports, and where the audit goes.
 EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json")
 AUDIT_OUT = Path("outputs/audit")
+
+# The archive of ingested files (`pipeline.archive`): this folder when the environment names one, else
+# `archive/` beside a SQLite store, else ARCHIVE_DEFAULT.
+ARCHIVE_ENV = "PIPELINE_ARCHIVE_DIR"
+ARCHIVE_NAME = "archive"
+ARCHIVE_DEFAULT = Path("outputs/archive")
+
+# `pipeline browse`: Datasette on this machine only, unless told otherwise.
+BROWSE_HOST = "127.0.0.1"
+BROWSE_PORT = 8001
