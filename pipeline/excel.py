@@ -44,6 +44,7 @@ class Cell:
     value: Any
     number_format: str | None = None
     link: str | None = None
+    bold: bool = False
 
 
 # Rows marked in `Writer.sheet(marked=...)`: a reviewer's eye goes to them first.
@@ -115,8 +116,9 @@ class Writer:
             out: list[Any] = []
             for v, fmt in zip(r, formats, strict=True):
                 link = None
+                bold = False
                 if isinstance(v, Cell):
-                    v, fmt, link = v.value, v.number_format or fmt, v.link
+                    v, fmt, link, bold = v.value, v.number_format or fmt, v.link, v.bold
                 v = clean(v)
                 if v is None and not mark:
                     out.append(None)
@@ -130,6 +132,8 @@ class Writer:
                 if link:
                     cell.hyperlink = link
                     cell.font = _LINK_FONT
+                elif bold:
+                    cell.font = _HEADER_FONT
                 if mark:
                     cell.fill = MARK_FILL
                 out.append(cell)

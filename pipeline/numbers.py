@@ -101,3 +101,27 @@ def excel_format(kind: str | None, decimals: int, unit: str | None = None) -> st
     if unit:
         return base + '" ' + unit.replace('"', "") + '"'
     return base
+
+
+def stated_figure(figures: list[Mapping[str, Any]], stated: Any, result: Any = None) -> Mapping[str, Any] | None:
+    """Which of a check's figures states its result: the one named `result`, else the last printing
+    `stated`; None when neither is among them."""
+    if result is not None:
+        for f in figures:
+            if f.get("id") == result:
+                return f
+    s = as_number(stated)
+    hits = [f for f in figures if s is not None and as_number(f.get("value")) == s]
+    return hits[-1] if hits else None
+
+
+def check_style(
+    figures: list[Mapping[str, Any]], stated: Any, result: Any, finest: Mapping[str, int]
+) -> tuple[str | None, str | None, int]:
+    """Kind, unit and decimals a check's values (stated, expected, difference) are printed with: those
+    of the figure stating its result (else its last figure), by the rule its message follows."""
+    f = stated_figure(figures, stated, result) or (figures[-1] if figures else None)
+    if f is None:
+        return None, None, shown_decimals(None, None, 0, {}, stated)
+    kind, unit = f.get("kind"), f.get("unit")
+    return kind, unit, shown_decimals(kind, unit, printed_decimals(f.get("text")), finest, f.get("value"))

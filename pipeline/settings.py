@@ -24,7 +24,7 @@ MAX_TASKS_PER_WORKER = 200
 INBOX_MIN_AGE = 10.0
 
 # Exports, and where the audit goes.
-EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json")
+EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json", "sqlite")
 AUDIT_OUT = Path("outputs/audit")
 
 # The archive of ingested files (`pipeline.archive`): this folder when the environment names one, else

@@ -108,17 +108,8 @@ class Report:
         return f"check-{self.position(check)}"
 
     def style(self, check: dict) -> tuple[str | None, str | None, int]:
-        """Kind, unit and decimals the check's values are printed with: those of its stated figure,
-        by the rule the check's message follows (`pipeline.numbers.shown_decimals`)."""
-        sid = self.stated_id(check)
-        figs = self.involved(check)
-        f = self.figs.get(sid) if sid else (figs[-1] if figs else None)
-        if f is None:
-            value = check.get("stated")
-            return None, None, numbers.shown_decimals(None, None, 0, {}, value)
-        kind, unit = f.get("kind"), f.get("unit")
-        d = numbers.shown_decimals(kind, unit, numbers.printed_decimals(f.get("text")), self.finest, f.get("value"))
-        return kind, unit, d
+        """Kind, unit and decimals the check's values are printed with (`pipeline.numbers.check_style`)."""
+        return numbers.check_style(self.involved(check), check.get("stated"), self.stated_id(check), self.finest)
 
     def shown(self, check: dict, value: Any) -> str:
         """One of the check's values (stated, expected, difference) with its decimals and unit."""

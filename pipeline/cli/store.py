@@ -1,6 +1,6 @@
 """Command-line glue for the store: `export` and `query`, registered into `pipeline`'s argument parser.
 
-    pipeline export --format xlsx|csv|parquet|json --out DIR [--db URL]
+    pipeline export --format xlsx|csv|parquet|json|sqlite --out DIR [--db URL]
     pipeline query failing [--unit U] [--year Y] [--db URL] [--csv]
     pipeline query label LABEL [--unit U] [--db URL] [--csv]
 
