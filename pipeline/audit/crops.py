@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,30 +76,39 @@ def _is_number(text: Any) -> bool:
     return True
 
 
-def _header_band(page: Any, boxes: list[list[float]]) -> tuple[float, float] | None:
-    """Top and bottom of the header rows of the ruled table the boxes stand in, on this page.
+def _row_box(row: Any) -> tuple[float, float] | None:
+    cells = [c for c in row.cells if c is not None]
+    return (min(float(c[1]) for c in cells), max(float(c[3]) for c in cells)) if cells else None
 
-    Header rows are the table's leading rows without a number in any cell (at least its first row);
-    None when the boxes stand in no table, or the table's first row on this page holds numbers (it
-    runs on from the page before).
+
+def _header_band(page: Any, boxes: list[list[float]]) -> tuple[float, float] | None:
+    """Top and bottom of the header rows nearest above the boxes, in the ruled table they stand in.
+
+    Header rows are rows without a number in any cell; the nearest run of them above the figures'
+    first row is what names their columns (a table may start a new block of columns half-way down:
+    指标 / 分值 / 得分 under 预算数 / 执行数). None when the boxes stand in no table on this page or
+    no such row is above them (the table runs on from the page before).
     """
     x_mid = (min(b[0] for b in boxes) + max(b[2] for b in boxes)) / 2
     y_top = min(b[1] for b in boxes)
+    y_mid = (y_top + min(b[3] for b in boxes)) / 2
     for t in page.find_tables():
         tx0, ttop, tx1, tbottom = t.bbox
         if not (tx0 <= x_mid <= tx1 and ttop - 2 <= y_top <= tbottom + 2):
             continue
-        rows = t.rows
+        spans = [_row_box(r) for r in t.rows]
         texts = t.extract()
-        n = 0
-        for row in texts:
-            if any(_is_number(cell) for cell in row):
-                break
-            n += 1
-        if n == 0:
+        at = next((i for i, sp in enumerate(spans) if sp and sp[0] - 1 <= y_mid <= sp[1] + 1), None)
+        if at is None:
             return None
-        bottom = max(float(c[3]) for c in rows[n - 1].cells if c is not None)
-        return float(ttop), bottom
+        plain = [not any(_is_number(cell) for cell in row) for row in texts]
+        last = next((i for i in range(at - 1, -1, -1) if plain[i] and spans[i]), None)
+        if last is None:
+            return None
+        first = last
+        while first > 0 and plain[first - 1] and spans[first - 1]:
+            first -= 1
+        return spans[first][0], spans[last][1]  # type: ignore[index]
     return None
 
 
@@ -131,6 +140,7 @@ class Crop:
     height: int
     figures: list[dict]
     header: bool = False  # the table's header rows are in the image
+    regions: list[tuple[float, float, float, float]] = field(default_factory=list)  # page boxes shown (points)
 
 
 def _render(page: Any, region: tuple[float, float, float, float]) -> Any:
@@ -153,12 +163,16 @@ def crop_images(pdf: Any, r: Report, check: dict, key: str, img_dir: Path) -> li
         in_table = any(f.get("table") for f in by_page[p])
         band = _header_band(page, boxes) if in_table else None  # type: ignore[arg-type]
         strip = None
+        shown = []
         if band is not None:
             head_top, head_bottom = band
             if region[1] - head_bottom <= _HEADER_GAP:
-                region = (region[0], min(region[1], head_top - 2), region[2], region[3])
+                region = (region[0], max(float(page.bbox[1]), min(region[1], head_top - 2)), region[2], region[3])
             elif head_bottom < region[1]:
-                strip = _render(page, (region[0], max(float(page.bbox[1]), head_top - 2), region[2], head_bottom + 2))
+                head = (region[0], max(float(page.bbox[1]), head_top - 2), region[2], head_bottom + 2)
+                strip = _render(page, head)
+                shown.append(head)
+        shown.append(region)
         im = _render(page, region)
         for f, b in zip(by_page[p], boxes):
             _highlight(im, b, f.get("id") == stated)  # type: ignore[arg-type]
@@ -173,6 +187,6 @@ def crop_images(pdf: Any, r: Report, check: dict, key: str, img_dir: Path) -> li
         picture.save(img_dir / name)
         out.append(
             Crop(page=p, src=f"img/{name}", width=picture.width, height=picture.height, figures=by_page[p],
-                 header=band is not None)
+                 header=band is not None, regions=shown)
         )
     return out
