@@ -128,3 +128,38 @@ def test_a_store_made_before_the_archive_column_opens(tmp_path: Path) -> None:
         assert "archived" in store.documents_df().columns
     with sqlite3.connect(db) as conn:
         assert "archived" in {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+
+
+@pytest.mark.slow
+def test_the_inbox_flow_itself_archives_what_it_files_away(tmp_path: Path) -> None:
+    """The ingest_inbox flow that `pipeline serve` schedules, run once in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SEED, inbox / "seed-gov.pdf")
+    url = f"sqlite:///{tmp_path / 'store' / 'reports.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "PIPELINE_ARCHIVE_DIR"}
+    env.update(
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    code = (
+        "import sys; from flows.ingest import ingest_inbox; "
+        "s = ingest_inbox(sys.argv[1], db_url=sys.argv[2], workers=1, min_age_seconds=0); "
+        "sys.exit(0 if s['ok'] == 1 else 1)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(inbox), url], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=420)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert (inbox / "processed" / "seed-gov.pdf").is_file() and not (inbox / "seed-gov.pdf").exists()
+    (inbox / "processed" / "seed-gov.pdf").unlink()
+    out = tmp_path / "audit"
+    assert main(["audit", "--db", url, "--out", str(out)]) == 0
+    (page,) = out.glob("report-*.html")
+    assert "原文 PDF 不可用" not in page.read_text(encoding="utf-8")
+    assert list((out / "img").glob("*.png"))

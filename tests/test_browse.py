@@ -22,13 +22,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from browser import Browser, chromium
 from PIL import Image
 
 from pipeline.cli import main
 from pipeline.ingest import InlineExtractor, file_away, inbox_files, ingest_file
 from pipeline.store import Store
-
-from browser import Browser, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed-gov.pdf"
