@@ -59,7 +59,8 @@ def _doc() -> dict:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'reports.db'}")
-    s.save_report(_doc(), path=str(tmp_path / "某局" / "report.pdf"), extractor_version="test")
+    archived = tmp_path / "archive" / f"{_doc()['source']['sha256']}.pdf"
+    s.save_report(_doc(), path=str(tmp_path / "某局" / "report.pdf"), extractor_version="test", archived=str(archived))
     yield s
     s.close()
 
@@ -82,6 +83,12 @@ def test_xlsx_values_as_printed_with_formats_by_kind(store: Store, tmp_path: Pat
     assert figs["f5"]["数值"].value == 15.84 and figs["f5"]["数值"].number_format == '0.00"%"'
     # the file with its folder, so that twenty report.pdf are told apart
     assert {r["文件名"].value for r in figs.values()} == {"某局/report.pdf"}
+
+    (doc_row,) = _rows(wb["报告"])
+    # the archived original, linked relative to the workbook (they move together)
+    sha = _doc()["source"]["sha256"]
+    assert doc_row["原文存档"].hyperlink.target == f"../archive/{sha}.pdf"
+    assert doc_row["文件名"].value == "某局/report.pdf"
 
     checks = {r["校验编号"].value: r for r in _rows(wb["校验"])}
     c1 = checks["c1"]

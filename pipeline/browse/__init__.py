@@ -83,7 +83,7 @@ def _queries() -> dict[str, Any]:
     }
 
 
-def metadata(db_name: str, *, audit: bool, archive: bool) -> dict[str, Any]:
+def metadata(db_name: str, *, audit: Path | None, archive: Path | None) -> dict[str, Any]:
     """Datasette's metadata: titles, facets, hidden raw tables, canned queries, the plugin's settings."""
     from pipeline.store import ALL_TABLES
 
@@ -109,7 +109,8 @@ def metadata(db_name: str, *, audit: bool, archive: bool) -> dict[str, Any]:
         "title": TITLE,
         "description": "预算绩效自评报告的提取结果：报告、数据、校验、章节、表格。",
         "databases": {db_name: {"tables": tables, "queries": _queries()}},
-        "plugins": {NAME: {"audit": audit, "archive": archive}},
+        # the folders behind /audit/ and /archive/ (None: not mounted), for the plugin's links
+        "plugins": {NAME: {"audit": str(audit) if audit else None, "archive": str(archive) if archive else None}},
     }
 
 
@@ -132,7 +133,9 @@ def datasette_app(db_file: Path, *, audit_dir: Path | None, archive_dir: Path | 
         mounts.append((ARCHIVE_MOUNT, str(archive_dir)))
     return Datasette(
         files=[str(db_file)],
-        metadata=metadata(db_file.stem, audit=has_audit, archive=has_archive),
+        metadata=metadata(
+            db_file.stem, audit=audit_dir if has_audit else None, archive=archive_dir if has_archive else None
+        ),
         static_mounts=mounts,
         settings={"default_facet_size": 20, "sql_time_limit_ms": 5000, "facet_time_limit_ms": 500},
     )

@@ -6,6 +6,7 @@ Datasette and the store are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -49,5 +50,10 @@ def run_browse(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}: anyone who can reach it reads the whole store", file=sys.stderr)
     print(f"browse: http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    serve(args.db, host=args.host, port=args.port, audit_dir=args.audit, archive_dir=args.archive)
+    try:
+        serve(args.db, host=args.host, port=args.port, audit_dir=args.audit, archive_dir=args.archive)
+    except sqlite3.Error as exc:  # the views could not be written (a read-only file, a locked store)
+        print(f"error: {db_file}: cannot add the browse views ({exc}); browse a copy made with "
+              "`pipeline export --format sqlite --out DIR`", file=sys.stderr)  # fmt: skip
+        return 2
     return 0

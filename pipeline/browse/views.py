@@ -63,14 +63,14 @@ _FINDING = "c.status IN ('fail', 'unverifiable')"
 
 def view_sql() -> dict[str, str]:
     """Each view's SELECT."""
-    documents = ", ".join(
-        [
-            f"d.id AS {q(DOC_ID)}",
-            *_cols("d", DOCUMENTS.fields),
-            f"CASE WHEN d.status = 'ok' THEN 'report-' || {_SLUG} || '.html' END AS {q(AUDIT_PAGE)}",
-            f"d.sha256 || '.pdf' AS {q(ORIGINAL)}",
-        ]
-    )
+    doc_cols = _cols("d", DOCUMENTS.fields)
+    at = next(i for i, f in enumerate(f for f in DOCUMENTS.fields if f.sql is not None and f.zh) if f.key == "file")
+    links = [
+        f"CASE WHEN d.status = 'ok' THEN 'report-' || {_SLUG} || '.html' END AS {q(AUDIT_PAGE)}",
+        f"d.sha256 || '.pdf' AS {q(ORIGINAL)}",
+    ]
+    # the links beside the file's name, where the eye is when it wants to open one
+    documents = ", ".join([f"d.id AS {q(DOC_ID)}", *doc_cols[: at + 1], *links, *doc_cols[at + 1 :]])
     figures = ", ".join([*_doc_key(), *_cols("x", FIGURES.fields)])
     checks = ", ".join(
         [
