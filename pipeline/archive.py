@@ -85,7 +85,9 @@ class Archive:
             raise
 
 
-def locate(archived: str | None, sha256: str | None, submitted: str | None, db_url: str | None = None) -> Path | None:
+def locate(
+    archived: str | None, sha256: str | None, submitted: str | None, db_url: str | None = None
+) -> Path | None:
     """The stored file's bytes on this machine: its archived copy, else the store's archive by sha256
     (the archive folder may have been moved with the store), else the submitted path if still there."""
     for candidate in (archived, Archive(archive_dir(db_url)).find(sha256), submitted):

@@ -40,7 +40,9 @@ def finest_by_unit(figures: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
-def shown_decimals(kind: str | None, unit: str | None, decimals: int, finest: Mapping[str, int], value: Any = None) -> int:
+def shown_decimals(
+    kind: str | None, unit: str | None, decimals: int, finest: Mapping[str, int], value: Any = None
+) -> int:
     """Decimals a value compared with a figure of this kind, unit and printed decimals is shown with.
 
     Amounts: the finest the document prints in that unit (a sum of 2-decimal parts shows 2); percents:
@@ -103,7 +105,9 @@ def excel_format(kind: str | None, decimals: int, unit: str | None = None) -> st
     return base
 
 
-def stated_figure(figures: list[Mapping[str, Any]], stated: Any, result: Any = None) -> Mapping[str, Any] | None:
+def stated_figure(
+    figures: list[Mapping[str, Any]], stated: Any, result: Any = None
+) -> Mapping[str, Any] | None:
     """Which of a check's figures states its result: the one named `result`, else the last printing
     `stated`; None when neither is among them."""
     if result is not None:

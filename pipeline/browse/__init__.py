@@ -48,7 +48,9 @@ def sqlite_file(db_url: str | None) -> Path:
 
 def _queries() -> dict[str, Any]:
     q = views.q
-    checks, figures, reports, files = (q(v) for v in (views.CHECKS_V, views.FIGURES_V, views.REPORTS, views.FILES_V))
+    checks, figures, reports, files = (
+        q(v) for v in (views.CHECKS_V, views.FIGURES_V, views.REPORTS, views.FILES_V)
+    )
     return {
         "failing_checks": {
             "title": "未通过的校验（按单位、年度）",
@@ -99,7 +101,10 @@ def metadata(db_name: str, *, audit: Path | None, archive: Path | None) -> dict[
                 "description": "每项核验一行；未通过和无法核验的链接到审核卡片。",
                 "facets": ["结果", "规则", "报告单位", "年度"],
             },
-            views.FIGURES_V: {"description": "报告中识别的每个数据。", "facets": ["类别", "报告单位", "年度"]},
+            views.FIGURES_V: {
+                "description": "报告中识别的每个数据。",
+                "facets": ["类别", "报告单位", "年度"],
+            },
             views.SECTIONS_V: {"description": "各报告的提纲。", "facets": ["报告单位", "年度"]},
             views.CELLS_V: {"description": "表格的每个单元格。", "facets": ["报告单位", "年度"]},
             views.FILES_V: {"description": "每次提交的每个文件及其结果。", "facets": ["状态"]},
@@ -110,7 +115,9 @@ def metadata(db_name: str, *, audit: Path | None, archive: Path | None) -> dict[
         "description": "预算绩效自评报告的提取结果：报告、数据、校验、章节、表格。",
         "databases": {db_name: {"tables": tables, "queries": _queries()}},
         # the folders behind /audit/ and /archive/ (None: not mounted), for the plugin's links
-        "plugins": {NAME: {"audit": str(audit) if audit else None, "archive": str(archive) if archive else None}},
+        "plugins": {
+            NAME: {"audit": str(audit) if audit else None, "archive": str(archive) if archive else None}
+        },
     }
 
 

@@ -24,8 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "browse that file.",
     )
     p.add_argument("--db", default=None, help=settings.DB_HELP)
-    p.add_argument("--host", default=settings.BROWSE_HOST, help=f"address to listen on (default {settings.BROWSE_HOST})")
-    p.add_argument("--port", type=int, default=settings.BROWSE_PORT, help=f"port (default {settings.BROWSE_PORT})")
+    p.add_argument(
+        "--host", default=settings.BROWSE_HOST, help=f"address to listen on (default {settings.BROWSE_HOST})"
+    )
+    p.add_argument(
+        "--port", type=int, default=settings.BROWSE_PORT, help=f"port (default {settings.BROWSE_PORT})"
+    )
     p.add_argument("--audit", type=Path, default=settings.AUDIT_OUT, metavar="DIR",
                    help=f"audit folder the findings link to (default {settings.AUDIT_OUT}/)")  # fmt: skip
     p.add_argument("--archive", type=Path, default=None, metavar="DIR",
@@ -48,7 +52,10 @@ def run_browse(args: argparse.Namespace) -> int:
         print(f"note: the audit in {args.audit}/ is older than the store; write it again to link every finding",
               file=sys.stderr)  # fmt: skip
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}: anyone who can reach it reads the whole store", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host}: anyone who can reach it reads the whole store",
+            file=sys.stderr,
+        )
     print(f"browse: http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
     try:
         serve(args.db, host=args.host, port=args.port, audit_dir=args.audit, archive_dir=args.archive)

@@ -42,6 +42,5 @@ def render_cell(value: Any, column: str, datasette: Any) -> Markup | None:
     return None
 
 
-
 def _exists(folder: str, value: str) -> bool:
     return (Path(folder) / value.split("#", 1)[0]).is_file()

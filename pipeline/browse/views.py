@@ -18,7 +18,14 @@ from pipeline.store.exports import WORDS
 from pipeline.store.schema import CELLS, CHECKS, DOC_KEY, DOCUMENTS, FIGURES, SECTIONS, TABLES, Field
 
 # view name → what it shows; the order Datasette lists them in
-REPORTS, FIGURES_V, CHECKS_V, SECTIONS_V, CELLS_V, FILES_V = "报告", "数据", "校验", "章节", "表格单元格", "入库记录"
+REPORTS, FIGURES_V, CHECKS_V, SECTIONS_V, CELLS_V, FILES_V = (
+    "报告",
+    "数据",
+    "校验",
+    "章节",
+    "表格单元格",
+    "入库记录",
+)
 # Columns the browser shows as links (see plugin.py): audit page, audit card, crop, original.
 AUDIT_PAGE, AUDIT_CARD, CROP, ORIGINAL = "审核页", "审核卡片", "截图", "原文PDF"
 CHECK_POSITION, CHECK_PAGE, DIFFERENCE = "校验序号", "页码", "差额(报告值-计算值)"
@@ -64,7 +71,9 @@ _FINDING = "c.status IN ('fail', 'unverifiable')"
 def view_sql() -> dict[str, str]:
     """Each view's SELECT."""
     doc_cols = _cols("d", DOCUMENTS.fields)
-    at = next(i for i, f in enumerate(f for f in DOCUMENTS.fields if f.sql is not None and f.zh) if f.key == "file")
+    at = next(
+        i for i, f in enumerate(f for f in DOCUMENTS.fields if f.sql is not None and f.zh) if f.key == "file"
+    )
     links = [
         f"CASE WHEN d.status = 'ok' THEN 'report-' || {_SLUG} || '.html' END AS {q(AUDIT_PAGE)}",
         f"d.sha256 || '.pdf' AS {q(ORIGINAL)}",
@@ -100,7 +109,7 @@ def view_sql() -> dict[str, str]:
             "JOIN documents d ON d.id = t.document_id"
         ),
         FILES_V: (
-            "SELECT i.id AS 记录编号, i.run_id AS 入库批次, i.path AS 提交路径, i.sha256 AS \"SHA-256\", "
+            'SELECT i.id AS 记录编号, i.run_id AS 入库批次, i.path AS 提交路径, i.sha256 AS "SHA-256", '
             f"CASE i.status {' '.join(f'WHEN {_lit(k)} THEN {_lit(v)}' for k, v in FILE_STATUS_ZH.items())} "
             f"ELSE i.status END AS 状态, i.reason AS 原因, i.document_id AS {q(DOC_ID)}, i.recorded_at AS 记录时间 "
             "FROM ingest_files i"

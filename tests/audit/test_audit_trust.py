@@ -20,8 +20,9 @@ from pipeline.audit.crops import RESOLUTION, crop_images
 from pipeline.audit.view import Report, slug_for
 from pipeline.extract import extract
 from pipeline.serialize import to_contract
+from testkit.corpus import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
 TABLE = ROOT / "samples" / "table-selfeval.pdf"
 

@@ -22,14 +22,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser import Browser, chromium
 from PIL import Image
 
 from pipeline.cli import main
 from pipeline.ingest import InlineExtractor, file_away, inbox_files, ingest_file
 from pipeline.store import Store
+from testkit.browser import Browser, chromium
+from testkit.corpus import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
 OUT = ROOT / "outputs"
 
@@ -77,13 +78,31 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
     port = _free_port()
     log = tmp / "browse.log"
-    cmd = [sys.executable, "-m", "pipeline", "browse", "--db", url, "--audit", str(audit), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "browse",
+        "--db",
+        url,
+        "--audit",
+        str(audit),
+        "--port",
+        str(port),
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait(base + "/-/versions.json", proc, log)
-        yield {"base": base, "log": log, "seed": seed, "later": later, "tmp": tmp, "browser": Browser(tmp / "profile")}
+        yield {
+            "base": base,
+            "log": log,
+            "seed": seed,
+            "later": later,
+            "tmp": tmp,
+            "browser": Browser(tmp / "profile"),
+        }
     finally:
         proc.terminate()
         try:
@@ -137,7 +156,9 @@ def test_the_failing_query_lists_the_slip_and_opens_its_card_with_the_crop(site:
     _shot(site, query, "browse-failing-checks.png")
     cards = [h for h in _hrefs(dom) if h.startswith("/audit/report-")]
     sha = site["seed"]["source"]["sha256"]
-    slip = next(i for i, c in enumerate(site["seed"]["checks"], 1) if c["status"] == "fail" and c["stated"] == 579.15)
+    slip = next(
+        i for i, c in enumerate(site["seed"]["checks"], 1) if c["status"] == "fail" and c["stated"] == 579.15
+    )
     # both years print the slip; the seed's own card is there
     assert f"/audit/report-{sha[:12]}.html#check-{slip}" in cards, cards
     originals = [h for h in _hrefs(dom) if h.startswith("/archive/")]
@@ -166,7 +187,9 @@ def test_the_failing_query_lists_the_slip_and_opens_its_card_with_the_crop(site:
         with Image.open(image) as im:
             data = im.convert("RGB").tobytes()
         tinted = sum(
-            1 for i in range(0, len(data), 3) if data[i] >= 235 and 215 <= data[i + 1] <= 252 and 110 <= data[i + 2] <= 205
+            1
+            for i in range(0, len(data), 3)
+            if data[i] >= 235 and 215 <= data[i + 1] <= 252 and 110 <= data[i + 2] <= 205
         )
         assert tinted > 3000, image
 

@@ -13,8 +13,9 @@ from pipeline.archive import Archive, archive_dir, locate
 from pipeline.cli import main
 from pipeline.ingest import InlineExtractor, file_away, inbox_files, ingest_file
 from pipeline.store import Store
+from testkit.corpus import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
 
 

@@ -11,7 +11,9 @@ import pytest
 
 def chromium() -> str:
     """The browser binary; the test is skipped where there is none (scripts/system-deps.sh installs it)."""
-    found = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    found = next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
     if found is None:
         pytest.skip("no chromium binary on PATH (scripts/system-deps.sh installs Debian's chromium)")
     return found
@@ -32,6 +34,8 @@ class Browser:
         ).stdout
 
     def screenshot(self, url: str, path: Path) -> Path:
-        subprocess.run([*self.flags, f"--screenshot={path}", url], capture_output=True, timeout=120, check=True)
+        subprocess.run(
+            [*self.flags, f"--screenshot={path}", url], capture_output=True, timeout=120, check=True
+        )
         assert path.is_file(), f"no screenshot of {url}"
         return path
