@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from pipeline import excel, numbers
-from pipeline.store import Store
+from pipeline.store import Store, resolve_url
 from pipeline.store.exports import export
 
 # A sum that fails by 0.20 万元, with the noise float arithmetic leaves on every value involved.
@@ -56,9 +61,33 @@ def _doc() -> dict:
     }
 
 
+PG_URL = os.environ.get("PIPELINE_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file, or a PostgreSQL schema of its own (dropped after the test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reports.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need PIPELINE_TEST_PG_URL (scripts/test.sh starts a throw-away server)")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(resolve_url(PG_URL))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(resolve_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'reports.db'}")
+def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
+    s = Store(db_url)
     archived = tmp_path / "archive" / f"{_doc()['source']['sha256']}.pdf"
     s.save_report(_doc(), path=str(tmp_path / "某局" / "report.pdf"), extractor_version="test", archived=str(archived))
     yield s
