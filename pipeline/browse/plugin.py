@@ -8,10 +8,13 @@ card for the new reports): anything else in those columns is plain text, escaped
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from datasette import hookimpl
+from datasette.utils import to_css_class
 from markupsafe import Markup, escape
 
 from .views import AUDIT_CARD, AUDIT_PAGE, CROP, ORIGINAL
@@ -22,6 +25,8 @@ AUDIT_MOUNT, ARCHIVE_MOUNT = "audit", "archive"
 _AUDIT = re.compile(r"^(report-[0-9a-f]{12}\.html(#check-\d+)?|img/[0-9a-f]{12}-\d+-p\d+\.png)$")
 _ARCHIVE = re.compile(r"^[0-9a-f]{64}\.pdf(#page=(\d+))?$")
 _TEXT = {AUDIT_PAGE: "审核页", AUDIT_CARD: "问题卡片", CROP: "截图"}
+# Columns of long text: wide enough to read instead of one character per line beside thirty others.
+_WIDE = ("说明", "标题", "原文", "错误原因", "原因", "标签", "提交路径")
 
 
 @hookimpl
@@ -30,12 +35,16 @@ def render_cell(value: Any, column: str, datasette: Any) -> Markup | None:
         return None
     config = datasette.plugin_config(NAME) or {}
     audit, archive = config.get("audit"), config.get("archive")
-    if column in _TEXT and audit and _AUDIT.match(value) and _exists(audit, value):
+    if column in _TEXT and _AUDIT.match(value):
+        if not (audit and _exists(audit, value)):
+            return Markup("—")  # the audit has no such card or crop (no PDF, or written before)
         href = datasette.urls.path(f"/{AUDIT_MOUNT}/{value}")
         return Markup('<a href="{}">{}</a>').format(href, _TEXT[column])
-    if column == ORIGINAL and archive:
+    if column == ORIGINAL:
         m = _ARCHIVE.match(value)
-        if m and _exists(archive, value):
+        if m and not (archive and _exists(archive, value)):
+            return Markup("—")
+        if m:
             href = datasette.urls.path(f"/{ARCHIVE_MOUNT}/{value}")
             text = f"原文第 {m.group(2)} 页" if m.group(2) else "原文"
             return Markup('<a href="{}">{}</a>').format(href, escape(text))
@@ -44,3 +53,15 @@ def render_cell(value: Any, column: str, datasette: Any) -> Markup | None:
 
 def _exists(folder: str, value: str) -> bool:
     return (Path(folder) / value.split("#", 1)[0]).is_file()
+
+
+@hookimpl
+def extra_css_urls() -> list[str]:
+    return [_css()]
+
+
+@cache
+def _css() -> str:
+    # Datasette names each column's cells col-<css class of its name>.
+    rules = "".join(f".rows-and-columns td.col-{to_css_class(c)}{{min-width:16em}}" for c in _WIDE)
+    return "data:text/css," + quote(rules + ".rows-and-columns td{min-width:3.5em}")
