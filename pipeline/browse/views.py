@@ -44,6 +44,9 @@ def _lit(text: str) -> str:
 def _expr(alias: str, f: Field) -> str:
     """The column of `f` in table `alias`, its codes spelled in words where it has them."""
     col = f"{alias}.{q(f.column)}"
+    if alias == "d" and f.key == "file":
+        # as the exports show it: with its folder, so that twenty report.pdf are told apart
+        return f"CASE WHEN d.folder <> '' THEN d.folder || '/' || {col} ELSE {col} END"
     if f.words:
         cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in WORDS[f.words].items())
         return f"CASE {col} {cases} ELSE {col} END"
@@ -60,6 +63,12 @@ def _doc_key(alias: str = "d") -> list[str]:
 
 
 _SLUG = "substr(d.sha256, 1, 12)"
+# The name of the folder a document was submitted from: SQLite has no basename, but rtrim with the
+# path's own non-slash characters cuts back to the last slash.
+_P = "replace(coalesce(path, ''), '\\', '/')"
+_DIR = f"rtrim(rtrim({_P}, replace({_P}, '/', '')), '/')"
+_FOLDER = f"substr({_DIR}, length(rtrim({_DIR}, replace({_DIR}, '/', ''))) + 1)"
+DOCS = f"(SELECT documents.*, {_FOLDER} AS folder FROM documents) d"
 # The page a check's figures start on, among those with a position on the page (those have crops).
 _CHECK_PAGE = (
     "(SELECT min(f.page) FROM check_figures cf JOIN figures f ON f.id = cf.figure_id "
@@ -100,13 +109,13 @@ def view_sql() -> dict[str, str]:
     sections = ", ".join([*_doc_key(), *_cols("s", SECTIONS.fields)])
     cells = ", ".join([*_doc_key(), *_cols("t", TABLES.fields), *_cols("tc", CELLS.fields)])
     return {
-        REPORTS: f"SELECT {documents} FROM documents d",
-        FIGURES_V: f"SELECT {figures} FROM figures x JOIN documents d ON d.id = x.document_id",
-        CHECKS_V: f"SELECT {checks} FROM checks c JOIN documents d ON d.id = c.document_id",
-        SECTIONS_V: f"SELECT {sections} FROM sections s JOIN documents d ON d.id = s.document_id",
+        REPORTS: f"SELECT {documents} FROM {DOCS}",
+        FIGURES_V: f"SELECT {figures} FROM figures x JOIN {DOCS} ON d.id = x.document_id",
+        CHECKS_V: f"SELECT {checks} FROM checks c JOIN {DOCS} ON d.id = c.document_id",
+        SECTIONS_V: f"SELECT {sections} FROM sections s JOIN {DOCS} ON d.id = s.document_id",
         CELLS_V: (
             f"SELECT {cells} FROM table_cells tc JOIN report_tables t ON t.id = tc.table_id "
-            "JOIN documents d ON d.id = t.document_id"
+            f"JOIN {DOCS} ON d.id = t.document_id"
         ),
         FILES_V: (
             'SELECT i.id AS 记录编号, i.run_id AS 入库批次, i.path AS 提交路径, i.sha256 AS "SHA-256", '
