@@ -144,7 +144,8 @@ def test_a_facet_filters_the_reports(site: dict) -> None:
     facet = html.unescape(m.group(1))
     filtered = b.dom(facet if facet.startswith("http") else site["base"] + facet)
     assert "1 row" in filtered
-    assert "seed-next-year.pdf" in filtered and "seed-gov.pdf" not in filtered
+    # the file with the folder it was submitted from
+    assert "other/seed-next-year.pdf" in filtered and "seed-gov.pdf" not in filtered
     _shot(site, facet if facet.startswith("http") else site["base"] + facet, "browse-facet.png")
 
 
