@@ -37,6 +37,21 @@ class Column:
     width: float | None = None
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A value with its own number format and, optionally, a link (a relative path or URL) it opens."""
+
+    value: Any
+    number_format: str | None = None
+    link: str | None = None
+    bold: bool = False
+
+
+# Rows marked in `Writer.sheet(marked=...)`: a reviewer's eye goes to them first.
+MARK_FILL = PatternFill("solid", fgColor="FFD7D7")
+_LINK_FONT = Font(color="0563C1", underline="single")
+
+
 def clean(v: Any) -> Any:
     """A value safe for a cell: text loses the control characters Excel cannot hold; the rest is kept."""
     return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
@@ -65,11 +80,19 @@ class Writer:
         columns: Sequence[Column],
         rows: Sequence[Sequence[Any]],
         shown: Callable[[Any, int], str] | None = None,
+        marked: Sequence[bool] | None = None,
+        filter: bool = True,
     ) -> None:
         """Add sheet `title` with `rows` (values in column order); `shown(value, i)` is a value's text,
-        which sizes columns without a width (default: str)."""
+        which sizes columns without a width (default: str). A value may be a `Cell` (its own number
+        format, a link); rows whose `marked` entry is true are filled with MARK_FILL. `filter` false
+        for sheets that are no list (a grid of tables)."""
         ws = self.wb.create_sheet(title)
-        show = shown or (lambda v, _i: "" if v is None else str(v))
+        plain = shown or (lambda v, _i: "" if v is None else str(v))
+
+        def show(v: Any, i: int) -> str:
+            return plain(v.value if isinstance(v, Cell) else v, i)
+
         for i, c in enumerate(columns):
             width = (
                 c.width if c.width is not None else _auto_width(c.header, (show(r[i], i) for r in rows[:500]))
@@ -77,7 +100,8 @@ class Writer:
             ws.column_dimensions[get_column_letter(i + 1)].width = width
         # Write-only sheets take panes, filter and widths before the first row is written.
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+        if filter:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
 
         header = []
         for c in columns:
@@ -87,23 +111,32 @@ class Writer:
         ws.append(header)
 
         formats = [c.number_format for c in columns]
-        for r in rows:
+        for n, r in enumerate(rows):
+            mark = bool(marked[n]) if marked is not None else False
             out: list[Any] = []
             for v, fmt in zip(r, formats, strict=True):
+                link = None
+                bold = False
+                if isinstance(v, Cell):
+                    v, fmt, link, bold = v.value, v.number_format or fmt, v.link, v.bold
                 v = clean(v)
-                if v is None:
+                if v is None and not mark:
                     out.append(None)
-                elif isinstance(v, str):
+                    continue
+                cell = WriteOnlyCell(ws, value=v)
+                if isinstance(v, str):
                     # openpyxl would store "=…" as a formula and "#N/A" as an error.
-                    cell = WriteOnlyCell(ws, value=v)
                     cell.data_type = "s"
-                    out.append(cell)
-                elif fmt is not None:
-                    cell = WriteOnlyCell(ws, value=v)
+                elif v is not None and fmt is not None:
                     cell.number_format = fmt
-                    out.append(cell)
-                else:
-                    out.append(v)
+                if link:
+                    cell.hyperlink = link
+                    cell.font = _LINK_FONT
+                elif bold:
+                    cell.font = _HEADER_FONT
+                if mark:
+                    cell.fill = MARK_FILL
+                out.append(cell)
             ws.append(out)
 
     def save(self, path: str | Path) -> None:

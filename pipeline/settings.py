@@ -24,7 +24,7 @@ MAX_TASKS_PER_WORKER = 200
 INBOX_MIN_AGE = 10.0
 
 # Exports, and where the audit goes.
-EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json")
+EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json", "sqlite")
 AUDIT_OUT = Path("outputs/audit")
 
 # A served inbox flow takes only what its service was started with, whatever a flow run asks for:
@@ -32,3 +32,13 @@ AUDIT_OUT = Path("outputs/audit")
 # more inboxes by listing folders under which they may be (os.pathsep between them).
 SERVED_INBOX_ENV = "PIPELINE_SERVED_INBOX"
 INBOX_ROOTS_ENV = "PIPELINE_INBOX_ROOTS"
+
+# The archive of ingested files (`pipeline.archive`): this folder when the environment names one, else
+# `archive/` beside a SQLite store, else ARCHIVE_DEFAULT.
+ARCHIVE_ENV = "PIPELINE_ARCHIVE_DIR"
+ARCHIVE_NAME = "archive"
+ARCHIVE_DEFAULT = Path("outputs/archive")
+
+# `pipeline browse`: Datasette on this machine only, unless told otherwise.
+BROWSE_HOST = "127.0.0.1"
+BROWSE_PORT = 8001

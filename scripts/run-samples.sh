@@ -17,3 +17,4 @@ echo "Failing checks:"
 .venv/bin/pipeline query failing --db "$DB"
 echo
 echo "Store: ${DB}; JSON per report: outputs/json/; Excel/CSV: outputs/export/; audit: outputs/audit/index.html"
+echo "Browse the store: .venv/bin/pipeline browse --db ${DB}  (http://127.0.0.1:8001/)"

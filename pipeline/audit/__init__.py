@@ -2,11 +2,13 @@
 
 Every finding (a check that failed or could not be verified) is shown with the words it rests on: the
 figures' labels and printed text, the page, and a cropped image of that page with each involved figure
-highlighted. The output is plain files (HTML, PNG, one workbook) that open offline from a folder:
+highlighted. The output is plain files (HTML, PNG, PDF, one workbook) that open offline from a folder, every link relative, so
+the folder can be copied or shared whole:
 
     out_dir/index.html                  the batch: one row per file, sortable, errors included
     out_dir/report-<sha256[:12]>.html   one page per report: findings first, then the rest
     out_dir/img/*.png                   the crops the report pages show
+    out_dir/pdf/<slug>.pdf              the originals, opened at a finding's page (…pdf#page=N)
     out_dir/audit.xlsx                  the same findings as a workbook (sheet 问题)
 
     view.py       what is shown of a report (findings, figures, numbers as reviewers read them)
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .crops import HIGHLIGHT_FILL, HIGHLIGHT_STROKE
-from .render import index_page, report_page
+from .render import index_order, index_page, report_page
 from .view import FINDING_COLUMNS, Report, error_doc, findings, slug_for
 from .workbook import write_workbook
 
@@ -51,9 +53,11 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
     for r in reports:
         if names.count(r.file) > 1 and r.pdf is not None:
             r.shown_as = f"{r.pdf.parent.name}/{r.file}"
-    for r in reports:
-        if r.error is None:
-            (out / r.page_name).write_text(report_page(r, out), encoding="utf-8")
+    pages = [r for r in index_order(reports) if r.error is None]
+    for i, r in enumerate(pages):
+        prev = pages[i - 1] if i > 0 else None
+        next_ = pages[i + 1] if i + 1 < len(pages) else None
+        (out / r.page_name).write_text(report_page(r, out, prev, next_), encoding="utf-8")
     write_workbook(reports, out / "audit.xlsx")
     index = out / "index.html"
     index.write_text(index_page(reports), encoding="utf-8")

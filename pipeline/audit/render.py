@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -27,13 +29,13 @@ from .view import (
     STATUS_ZH,
     Report,
     difference,
+    figure_value,
     figure_words,
     fmt,
     num,
     pages_of,
     sort_value,
     to_int,
-    unit_of,
 )
 
 _PACKAGE = files(__package__)
@@ -76,6 +78,7 @@ def _env() -> jinja2.Environment:
         kind_zh=lambda kind: KIND_ZH.get(str(kind), kind),
         status_zh=lambda status: STATUS_ZH.get(str(status), status),
         fmt=fmt,
+        figure_value=figure_value,
         sort_value=sort_value,
         figure_words=figure_words,
         evidence_text=_evidence_text,
@@ -93,12 +96,14 @@ def _render(template: str, **context: Any) -> str:
 @dataclass
 class _Finding:
     n: int
+    anchor: str  # check-<position>: stable for links from outside (the store browser)
     check: dict
     figures: list[dict]
     stated_id: str | None
     amounts: dict[str, str]  # 报告值, 计算值, 差额: numbers with the figures' unit
     has_difference: bool
     pages: str
+    first_page: int | None
     crops: list[Crop]
     note: str
 
@@ -109,31 +114,51 @@ class _Finding:
 
 def _finding(r: Report, c: dict, n: int, crops: list[Crop], note: str) -> _Finding:
     figs = r.involved(c)
-    unit = unit_of(figs)
     diff = difference(c)
-
-    def amount(v: Any) -> str:  # a number with the figures' unit; a dash alone where there is none
-        return fmt(v) + (f" {unit}" if unit and num(v) is not None else "")
-
+    pages = pages_of(figs)
     return _Finding(
         n=n,
+        anchor=r.anchor(c),
         check=c,
         figures=figs,
         stated_id=r.stated_id(c),
-        amounts={"stated": amount(c.get("stated")), "expected": amount(c.get("expected")), "difference": amount(diff)},
-        has_difference=bool(diff),
-        pages=", ".join(str(p) for p in pages_of(figs)) or "—",
+        # the one formatter the check's message used: same decimals, same unit
+        amounts={k: r.shown(c, v) for k, v in (("stated", c.get("stated")), ("expected", c.get("expected")),
+                                                ("difference", diff))},
+        has_difference=bool(num(diff)),
+        pages=", ".join(str(p) for p in pages) or "—",
+        first_page=pages[0] if pages else None,
         crops=crops,
         note=note,
     )
+
+
+def _copy_pdf(r: Report, out_dir: Path) -> str | None:
+    """The original beside the pages (pdf/<slug>.pdf), so the folder can be copied and still opens it."""
+    if r.pdf is None or not r.pdf.is_file():
+        return None
+    target = out_dir / "pdf" / f"{r.slug}.pdf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file() or target.stat().st_size != r.pdf.stat().st_size:
+        tmp = target.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(r.pdf, tmp)  # same disk: no second copy of the bytes
+        except OSError:
+            shutil.copyfile(r.pdf, tmp)
+        os.replace(tmp, target)
+    return f"pdf/{target.name}"
 
 
 def _crop_words(k: Crop) -> str:
     return "、".join(f"{f.get('label') or ''} {f.get('text')}".strip() for f in k.figures)
 
 
-def report_page(r: Report, out_dir: Path) -> str:
-    """The page of one report: findings first (each with its crops), then passes, outline, figures."""
+def report_page(r: Report, out_dir: Path, prev: Report | None = None, next_: Report | None = None) -> str:
+    """The page of one report: findings first (each with its crops), then passes, outline, figures.
+
+    `prev` and `next_` are its neighbours in the index, linked from the top of the page.
+    """
     finding_list = r.finding_checks()
     crops: dict[int, list[Crop]] = {}
     has_pdf = r.pdf is not None and r.pdf.is_file()
@@ -148,7 +173,7 @@ def report_page(r: Report, out_dir: Path) -> str:
             with pdfplumber.open(r.pdf) as pdf:  # type: ignore[arg-type]
                 for n, c in enumerate(finding_list, 1):
                     try:
-                        crops[n] = crop_images(pdf, r, c, n, img_dir)
+                        crops[n] = crop_images(pdf, r, c, str(r.position(c)), img_dir)
                     except Exception as exc:  # a failed crop must not cost the reviewer the finding itself
                         notes[n] = f"无法截取页面：{type(exc).__name__}: {exc}"
         except Exception as exc:
@@ -159,7 +184,9 @@ def report_page(r: Report, out_dir: Path) -> str:
         "report.html",
         r=r,
         title=r.meta.get("title") or r.file,
-        pdf_uri=r.pdf.resolve().as_uri() if r.pdf else None,
+        pdf_href=_copy_pdf(r, out_dir),
+        prev=prev,
+        next=next_,
         figures=[f for f in r.doc.get("figures") or [] if isinstance(f, dict)],
         checks=r.checks(),
         failed=r.checks("fail"),
@@ -211,7 +238,7 @@ def _cross_year(reports: list[Report]) -> list[_UnitYears]:
                 key = (label, r.year, num(f.get("value")), f.get("unit"))
                 if key not in seen:
                     seen.add(key)
-                    texts.append(str(f.get("text") or fmt(f.get("value"))))
+                    texts.append(str(f.get("text") or figure_value(f)))
         rows = [
             (lab, [(_first_num(by_year.get(y)), "；".join(by_year.get(y, []))) for y in years])
             for lab, by_year in values.items()
@@ -221,13 +248,19 @@ def _cross_year(reports: list[Report]) -> list[_UnitYears]:
     return out
 
 
+def index_order(reports: list[Report]) -> list[Report]:
+    """The index's order (unit, year, file): also the order of a report page's previous/next links."""
+    return sorted(reports, key=lambda r: (r.unit or "\uffff", r.year or 0, r.file))
+
+
 def index_page(reports: list[Report]) -> str:
     """The batch: one row per file (errors included), then each unit's labels across years."""
     ok = [r for r in reports if r.error is None]
     return _render(
         "index.html",
-        reports=sorted(reports, key=lambda r: (r.unit or "\uffff", r.year or 0, r.file)),
+        reports=index_order(reports),
         n_ok=len(ok),
         n_fail=sum(len(r.checks("fail")) for r in ok),
+        n_unverifiable=sum(len(r.checks("unverifiable")) for r in ok),
         cross_year=_cross_year(reports),
     )

@@ -8,40 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline import numbers
 from pipeline.vocabulary import vocab
 
 # names shown to people live with the other vocabularies (data/vocabulary.toml)
 STATUS_ZH = vocab()["display"]["check_status"]
 RULE_ZH = vocab()["display"]["rules"]
 KIND_ZH = vocab()["display"]["kinds"]
-FINDING_COLUMNS = ["单位", "年度", "文件", "规则", "状态", "说明", "报告值", "计算值", "差额", "页码", "涉及数据"]
+FINDING_COLUMNS = [
+    "单位", "年度", "文件", "规则", "状态", "说明", "报告值", "计算值", "差额", "页码", "涉及数据", "审核卡片",
+]  # fmt: skip
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
-def num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+num = numbers.as_number
 
 
 def fmt(v: Any) -> str:
-    """A number as a reviewer reads it: thousands separators, no float noise (0.2, not 0.19999)."""
+    """A number without a figure to take its decimals from: thousands separators, no float noise."""
     f = num(v)
     if f is None:
         return "—"
     s = f"{f:,.6f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
+
+
+def figure_value(f: dict) -> str:
+    """A figure's value as the report printed it (its decimals; thousands separators for amounts)."""
+    return numbers.format_value(f.get("value"), f.get("kind"), numbers.printed_decimals(f.get("text")))
 
 
 def to_int(v: Any) -> int | None:
@@ -65,6 +65,7 @@ class Report:
     error: str | None = None
     figs: dict[str, dict] = field(default_factory=dict)
     shown_as: str | None = None  # the file's name as listed, when the bare name is ambiguous in the batch
+    _finest: dict[str, int] | None = None
 
     @property
     def meta(self) -> dict:
@@ -89,6 +90,31 @@ class Report:
     @property
     def page_name(self) -> str:
         return f"report-{self.slug}.html"
+
+    @property
+    def finest(self) -> dict[str, int]:
+        if self._finest is None:
+            self._finest = numbers.finest_by_unit(f for f in self.figs.values())
+        return self._finest
+
+    def position(self, check: dict) -> int:
+        """The check's place in the report's checks, from 1: its card's anchor and its crops' names."""
+        for i, c in enumerate(self.doc.get("checks") or [], 1):
+            if c is check:
+                return i
+        raise ValueError("not a check of this report")
+
+    def anchor(self, check: dict) -> str:
+        return f"check-{self.position(check)}"
+
+    def style(self, check: dict) -> tuple[str | None, str | None, int]:
+        """Kind, unit and decimals the check's values are printed with (`pipeline.numbers.check_style`)."""
+        return numbers.check_style(self.involved(check), check.get("stated"), self.stated_id(check), self.finest)
+
+    def shown(self, check: dict, value: Any) -> str:
+        """One of the check's values (stated, expected, difference) with its decimals and unit."""
+        kind, unit, d = self.style(check)
+        return numbers.with_unit(numbers.format_value(value, kind, d), kind, unit)
 
     def checks(self, status: str | None = None) -> list[dict]:
         cs = [c for c in self.doc.get("checks") or [] if isinstance(c, dict)]
@@ -149,18 +175,21 @@ def pages_of(figs: list[dict]) -> list[int]:
 
 def figure_words(f: dict) -> str:
     label = f.get("label") or "（无标签）"
-    return f"{label} {f.get('text') or fmt(f.get('value'))}（第 {f.get('page')} 页，{f.get('id')}）"
+    return f"{label} {f.get('text') or figure_value(f)}（第 {f.get('page')} 页，{f.get('id')}）"
 
 
 def findings(doc: dict) -> list[dict[str, Any]]:
     """The findings of one document as rows of the workbook's 问题 sheet (keys: FINDING_COLUMNS)."""
-    r = Report(doc=doc, pdf=None, slug="")
+    r = Report(doc=doc, pdf=None, slug=slug_for(doc, None, set()))
     r.figs = {f["id"]: f for f in doc.get("figures") or [] if isinstance(f, dict) and "id" in f}
     return [finding_row(r, c) for c in r.finding_checks()]
 
 
 def finding_row(r: Report, c: dict) -> dict[str, Any]:
+    """One finding as a workbook row: numbers rounded to the decimals the page prints them with."""
     figs = r.involved(c)
+    _, _, d = r.style(c)
+    pages = pages_of(figs)
     return {
         "单位": r.unit,
         "年度": r.year,
@@ -168,9 +197,10 @@ def finding_row(r: Report, c: dict) -> dict[str, Any]:
         "规则": RULE_ZH.get(str(c.get("rule")), c.get("rule")),
         "状态": STATUS_ZH.get(str(c.get("status")), c.get("status")),
         "说明": c.get("message"),
-        "报告值": num(c.get("stated")),
-        "计算值": num(c.get("expected")),
-        "差额": difference(c),
-        "页码": ", ".join(str(p) for p in pages_of(figs)),
+        "报告值": numbers.rounded(c.get("stated"), d),
+        "计算值": numbers.rounded(c.get("expected"), d),
+        "差额": numbers.rounded(difference(c), d),
+        "页码": pages[0] if pages else None,
         "涉及数据": "；".join(figure_words(f) for f in figs),
+        "审核卡片": f"{r.page_name}#{r.anchor(c)}",
     }

@@ -76,9 +76,10 @@ def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
 
 
 def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
-    """Every stored report (with its PDF when the stored path still exists), and every failed file."""
+    """Every stored report (with its PDF: the archived copy, else the submitted path), and every failed file."""
     import pandas as pd
 
+    from pipeline.archive import locate
     from pipeline.audit import error_doc
     from pipeline.store import Store
 
@@ -89,7 +90,8 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
     with Store(url, create=False) as store:  # a read command must not create an empty database
         for row in store.documents_df().itertuples(index=False):
             path = Path(val(row.path)) if val(row.path) else None
-            pdf = path if path is not None and path.is_file() else None
+            # The archived copy first: a served inbox moves the submitted file away.
+            pdf = locate(val(row.archived), val(row.sha256), val(row.path), store.url)
             if row.status == "ok":
                 items.append((store.load_report(int(row.id)), pdf))
             elif row.status == "failed":

@@ -1,6 +1,6 @@
 """Command-line glue for the store: `export` and `query`, registered into `pipeline`'s argument parser.
 
-    pipeline export --format xlsx|csv|parquet|json --out DIR [--db URL]
+    pipeline export --format xlsx|csv|parquet|json|sqlite --out DIR [--db URL]
     pipeline query failing [--unit U] [--year Y] [--db URL] [--csv]
     pipeline query label LABEL [--unit U] [--db URL] [--csv]
 
@@ -30,7 +30,9 @@ DB_HELP = settings.DB_HELP
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `export` and `query` commands; each sets `func(args) -> int` (the exit code)."""
-    p = subparsers.add_parser("export", help="write the stored reports as xlsx, csv, parquet or json")
+    p = subparsers.add_parser(
+        "export", help="write the stored reports as xlsx, csv, parquet, json or a sqlite copy"
+    )
     p.add_argument("--format", "-f", dest="format", choices=FORMATS, required=True)
     p.add_argument("--out", "-o", type=Path, required=True, help="folder to write into (created)")
     p.add_argument("--db", default=None, help=DB_HELP)

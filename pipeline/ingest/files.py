@@ -8,6 +8,7 @@ stored by this extractor version is not extracted again.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import make_url
 
 from pipeline import EXTRACTOR_VERSION, settings
+from pipeline.archive import Archive, archive_dir
 from pipeline.errors import ReportError
 from pipeline.extract.pdfread import sha256_of
 from pipeline.store import Store, absolute_url
@@ -31,6 +33,8 @@ from .pool import (
     InlineExtractor,
     default_pool,
 )
+
+log = logging.getLogger(__name__)
 
 Status = Literal["ok", "failed", "duplicate"]
 
@@ -135,10 +139,13 @@ def ingest_file(
         reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read the file ({exc})"
         store.record_failure(path, None, reason, run_id=run_id, extractor_version=extractor_version)
         return done("failed", reason=reason)
+    archived = _archive(store, path)
 
     if store.seen(sha, extractor_version):
         reason = "already stored by this extractor version"
         doc_id = store.document_id(sha)
+        if archived:
+            store.set_archived(sha, archived)
         store.record_file(run_id, path, sha, "duplicate", reason, doc_id)
         return done("duplicate", sha256=sha, reason=reason, document_id=doc_id, outcome="duplicate")
 
@@ -150,12 +157,25 @@ def ingest_file(
     except (ExtractionTimeout, ExtractorCrashed) as exc:
         reason = str(exc)
     else:
-        res = store.save_report(doc, path=path, extractor_version=extractor_version, run_id=run_id)
+        res = store.save_report(
+            doc, path=path, extractor_version=extractor_version, run_id=run_id, archived=archived
+        )
         status: Status = "duplicate" if res.outcome == "duplicate" else "ok"
         reason = "already stored by this extractor version" if status == "duplicate" else None
         return done(status, sha256=sha, reason=reason, document_id=res.document_id, outcome=res.outcome)
-    doc_id = store.record_failure(path, sha, reason, run_id=run_id, extractor_version=extractor_version)
+    doc_id = store.record_failure(
+        path, sha, reason, run_id=run_id, extractor_version=extractor_version, archived=archived
+    )
     return done("failed", sha256=sha, reason=reason, document_id=doc_id)
+
+
+def _archive(store: Store, path: str) -> str | None:
+    """Keep the file's bytes in the store's archive; a full disk there must not fail the file itself."""
+    try:
+        return str(Archive(archive_dir(store.url)).put(path)[1].resolve())
+    except OSError as exc:
+        log.warning("%s: not archived: %s", path, exc)
+        return None
 
 
 def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | None) -> FileOutcome:

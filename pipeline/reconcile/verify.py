@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import numbers
 from ..extract.prose.figures import yuan
 from ..model import Figure
 from .arith import Interval, growth, ratio, total
@@ -81,15 +82,9 @@ def holds(ctx: Context, rel: Relation) -> bool:
 
 
 def _fmt(value: float | None, f: Figure, ctx: Context, extra: int = 0) -> str:
-    if value is None:
-        return "—"
-    if f.kind == "amount":
-        d = max(ctx.finest.get(f.unit, 0), f.decimals)
-    elif f.kind == "percent":
-        d = max(f.decimals, 2) + extra
-    else:
-        d = 0 if float(value).is_integer() else 2
-    return f"{value:,.{d}f}" if f.kind == "amount" else f"{value:.{d}f}"
+    # The shared formatter: the audit page and workbook print these values the same way.
+    d = numbers.shown_decimals(f.kind, f.unit, f.decimals, ctx.finest, value)
+    return numbers.format_value(value, f.kind, d + (extra if f.kind == "percent" else 0))
 
 
 def message(ctx: Context, rel: Relation, v: Verdict) -> str:

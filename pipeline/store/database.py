@@ -94,6 +94,21 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Add the nullable columns a newer schema has to the tables of a store made by an older one.
+
+    `create_all` creates missing tables only; without this a store written before a column was added
+    could not be opened by the code that reads it.
+    """
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for col in table.columns:
+            if col.name not in have and col.nullable and not col.primary_key:
+                kind = col.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {kind}')
+
+
 class Database:
     """An open store database: its engine, a writer engine, and the tables created if missing.
 
@@ -125,6 +140,7 @@ class Database:
                 # Two processes opening a new database at once would both try CREATE TABLE.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242017)")
             metadata.create_all(conn)
+            _add_missing_columns(conn)
 
     def close(self) -> None:
         """Release the connection pool."""

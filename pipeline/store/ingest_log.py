@@ -25,6 +25,7 @@ class IngestLogMixin:
         *,
         run_id: int | None = None,
         extractor_version: str | None = None,
+        archived: str | None = None,
     ) -> int | None:
         """Record a file that could not be extracted or stored; returns its document id, if any.
 
@@ -48,6 +49,7 @@ class IngestLogMixin:
                             "sha256": sha256,
                             "file_name": os.path.basename(path),
                             "path": path,
+                            "archived": archived,
                             "status": DocStatus.FAILED.value,
                             "error": reason,
                             "extractor_version": extractor_version,
@@ -66,6 +68,7 @@ class IngestLogMixin:
                                 error=reason,
                                 extractor_version=extractor_version,
                                 updated_at=stamp,
+                                **({"archived": archived} if archived else {}),
                             )
                         )
             self._file_row(conn, run_id, path, sha256, FileStatus.FAILED.value, reason, doc_id)

@@ -111,6 +111,7 @@ class ReportsMixin:
         path: str | None = None,
         extractor_version: str,
         run_id: int | None = None,
+        archived: str | None = None,
     ) -> SaveResult:
         """Store one extracted report (a contract dict), idempotently by `source.sha256`.
 
@@ -122,14 +123,15 @@ class ReportsMixin:
 
         Everything, the `ingest_files` row included, happens in one transaction: an error part-way
         leaves the database as it was. The file's `ingest_files` row (status ok or duplicate, under
-        `run_id` when given) is written here, so callers must not `record_file` it again.
+        `run_id` when given) is written here, so callers must not `record_file` it again. `archived`
+        is where the file's archived copy is (`pipeline.archive`).
         """
         sha = self._validate(doc)
         path = path or doc["source"].get("file") or sha
         for attempt in range(2):
             try:
                 with self._writer.begin() as conn:
-                    return self._save(conn, doc, sha, path, extractor_version, run_id)
+                    return self._save(conn, doc, sha, path, extractor_version, run_id, archived)
             except IntegrityError:
                 # Another process inserted the same sha256 between our look-up and our insert
                 # (PostgreSQL; SQLite's IMMEDIATE transactions cannot race). Once more, it is found.
@@ -150,21 +152,26 @@ class ReportsMixin:
         return sha
 
     def _save(
-        self, conn: Connection, doc: dict, sha: str, path: str, version: str, run_id: int | None
+        self, conn: Connection, doc: dict, sha: str, path: str, version: str, run_id: int | None,
+        archived: str | None = None,
     ) -> SaveResult:
         self._lock_sha(conn, sha)
         existing = conn.execute(
-            sa.select(documents.c.id, documents.c.status, documents.c.extractor_version)
+            sa.select(documents.c.id, documents.c.status, documents.c.extractor_version, documents.c.archived)
             .where(documents.c.sha256 == sha)
             .with_for_update()  # PostgreSQL: two replacers of one report queue here
         ).first()
         if existing is not None and existing.status == DocStatus.OK and existing.extractor_version == version:
+            if archived and existing.archived != archived:  # a store older than its archive
+                conn.execute(documents.update().where(documents.c.id == existing.id).values(archived=archived))
             self._file_row(
                 conn, run_id, path, sha, FileStatus.DUPLICATE, "already stored by this extractor version", existing.id
             )
             return SaveResult(existing.id, "duplicate", sha, existing.extractor_version)
 
         values = self._document_values(doc, path, version)
+        if archived:
+            values["archived"] = archived
         stamp = now()
         if existing is None:
             doc_id = conn.execute(
@@ -281,6 +288,15 @@ class ReportsMixin:
         if cells:
             conn.execute(table_cells.insert(), cells)
         return len(rows) + len(cells)
+
+    def set_archived(self, sha256: str, archived: str) -> None:
+        """Note where the archived copy of a stored file is (a file stored before the archive existed)."""
+        with self._writer.begin() as conn:
+            conn.execute(
+                documents.update()
+                .where(documents.c.sha256 == sha256, sa.or_(documents.c.archived.is_(None), documents.c.archived != archived))
+                .values(archived=archived)
+            )
 
     # -- reading ---------------------------------------------------------------------------------
 

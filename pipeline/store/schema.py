@@ -164,6 +164,8 @@ DOCUMENTS = Entity(
         Field("updated_at", sa.DateTime(timezone=True), UTC_TIME, zh="更新时间(UTC)", nullable=False),
         Field("sha256", sa.String(64), key="sha256", at="source", zh="SHA-256", nullable=False, unique=True),
         Field("path", sa.Text, zh="提交路径"),
+        # The copy in the content-addressed archive (`pipeline.archive`): stays when the submitted file moves.
+        Field("archived", sa.Text, zh="原文存档"),
         Field("schema_version", sa.Integer, "Int64", key="schema_version"),
     ),
     # the top-level keys the store takes apart (the rest of the top level goes into `extra`)

@@ -326,7 +326,7 @@ def test_report_page_in_headless_chromium(seed_doc: dict, tmp_path: Path) -> Non
     # The DOM as the browser built it: the finding's text, its crop, and our script ran (it makes the
     # sortable headers focusable), which it would not have done had the CSP blocked it.
     assert slip["message"] in dom
-    assert re.search(r'<img src="img/[0-9a-f]{12}-1-p\d+\.png"', dom)
+    assert re.search(r'<img src="img/[0-9a-f]{12}-\d+-p\d+\.png"', dom)
     assert 'tabindex="0"' in dom
 
     # Sorting and the label filter, driven in the browser: a copy of the page with a probe script after

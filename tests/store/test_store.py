@@ -307,8 +307,8 @@ def test_xlsx_export(store: Store, docs: list[dict], tmp_path: Path) -> None:
         store.save_report(d, extractor_version="1")
     (path,) = export(store, "xlsx", tmp_path / "out")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["报告", "数据", "校验", "章节"]
-    for ws in wb.worksheets:
+    assert wb.sheetnames == ["报告", "数据", "校验", "章节", "表格"]
+    for ws in wb.worksheets[:-1]:  # lists; the 表格 grid has no filter (it is no list)
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
         assert all(
@@ -322,7 +322,9 @@ def test_xlsx_export(store: Store, docs: list[dict], tmp_path: Path) -> None:
     assert data.max_row == 1 + sum(len(d["figures"]) for d in docs)
     value_col = header.index("数值") + 1
     cell = data.cell(row=2, column=value_col)
-    assert cell.data_type == "n" and isinstance(cell.value, int | float) and cell.number_format == "#,##0.00"
+    # the first figure is a head count (247人): an integer, not 247.00
+    assert docs[0]["figures"][0]["kind"] == "count"
+    assert cell.data_type == "n" and isinstance(cell.value, int | float) and cell.number_format == "0"
     assert data.cell(row=2, column=header.index("年度") + 1).number_format == "0"
     assert data.cell(row=2, column=header.index("报告单位") + 1).value == docs[0]["report"]["unit"]
 
