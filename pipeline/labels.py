@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 
 from .figures import Found
@@ -32,6 +33,18 @@ def _cfg() -> dict:
         "scope": re.compile(rf"[(（]\s*(?:{alternation(lab['scope_paren'])})[^()（）]*[)）]"),
         "unit_decl": re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?(?:亿元|万元|千元|元|%|人|个)\s*[)）]"),
         "quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['before'])})$"),
+        "compare": re.compile(rf"^(?P<subject>.*?)(?P<base>{lab['compare_base']})(?P<change>{lab['compare_change']})$"),
+        "change_up": re.compile(rf"^(?:{alternation(lab['change_up'])})$"),
+        "derived": re.compile(rf"(?:{alternation(lab['derived_suffix'])})$"),
+        "lead": re.compile(lab["clause_lead"]),
+        "cut_after": set(lab["cut_after"]),
+        "nouns": re.compile(alternation(lab["nouns"])),
+        "keep_verbs": set(lab["keep_verbs"]),
+        "vague": re.compile(lab["vague"]),
+        "after_strip": re.compile(rf"^(?:{alternation(lab['after_strip'])})+"),
+        "topic_suffix": re.compile(rf"(?:{alternation(lab['topic_suffix'])})+$"),
+        "marker": re.compile(lab["heading_marker"]),
+        "change_names": lab["change_names"],
     }
 
 
@@ -73,8 +86,10 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
     """Strip what introduces or follows a label but is not what it measures."""
     cfg = _cfg()
     s = re.sub(r"\s+", "", label)
+    s = cfg["marker"].sub("", s)
     s = cfg["unit_decl"].sub("", s)
     s = cfg["scope"].sub("", s)
+    s = re.sub(r"[(（][A-Za-z\d/+\-*×÷%\s]{1,12}[)）]", "", s)  # 执行率(B/A): a formula, not a name
     m = re.search(r"[(（]([^()（）]{2,})[)）]$", s)
     if m:  # 其他人员(临聘人员) names the thing in its parenthesis
         s = m.group(1)
@@ -111,50 +126,167 @@ def subject_of(label: str | None) -> str | None:
     return label
 
 
+Tagger = Callable[[str], list[tuple[str, str]]]
+
+
 def label_figures(norm: str, found: list[Found], body_start: int = 0,
-                  words: Callable[[str], list[str]] | None = None) -> list[str | None]:
+                  words: Callable[[str], list[str]] | None = None, tags: Tagger | None = None,
+                  context: dict | None = None) -> list[str | None]:
     """A label for each figure of one paragraph, in order.
 
     `words` segments a phrase into words (jieba, through the spaCy pipeline); with it, leading and
     trailing function words are stripped only where they are whole words (为民 is not 为 + 民).
+    `tags` gives (word, part of speech) pairs (jieba.posseg): with it, a clause is cut to the noun phrase
+    that names the figure.  `context` carries what stands outside the paragraph: `lead_in`, the words of
+    a sentence that began in the paragraph before; `prev_label`, the last subject stated before it;
+    `topic`, the title of the section it stands in.
     """
+    context = context or {}
+    lead_in = context.get("lead_in") or ""
+    if lead_in:
+        # the sentence began in the paragraph before: read it whole, then give back this paragraph's labels
+        shift = len(lead_in)
+        norm = lead_in + norm
+        found = [replace(f, start=f.start + shift, end=f.end + shift) for f in found]
+        body_start = body_start + shift if body_start else 0
     cfg = _cfg()
     labels: list[str | None] = []
     for i, f in enumerate(found):
-        prev_end = found[i - 1].end if i else body_start
-        left = max(prev_end, body_start)
+        # a figure inside a heading's own title is labelled from the title
+        floor = body_start if f.start >= body_start else 0
+        prev_end = found[i - 1].end if i else floor
+        left = max(prev_end, floor)
         s, e = _segment(norm, left, f.start)
         raw = norm[s:e]
-        if not clean(raw) and s > body_start:
+        if not clean(raw) and s > floor:
             # "共计 10 个 579.15 万元" or "总额): 1084.25": the words stand one clause further left
             s2 = s - 1 if s > left and norm[s - 1] in _DELIM else s
             if s2 == s and i and found[i - 1].end == s:
                 s2 = found[i - 1].start
-                left = found[i - 2].end if i >= 2 else body_start
+                left = found[i - 2].end if i >= 2 else floor
             else:
-                left = body_start
-            s3, _ = _segment(norm, max(left, body_start), s2)
+                left = floor
+            s3, _ = _segment(norm, max(left, floor), s2)
             raw = norm[s3:s2]
         label = clean(raw, words)
-        bare = re.sub(r"^(?:比上年|较上年|比去年|较去年|同比|与上年相比|比|较)", "", label)
-        prev = next((labels[j] for j in range(i - 1, -1, -1) if found[j].kind != "percent" and labels[j]), None)
+        if tags is not None and f.kind != "percent" and _comparison(label) is None:
+            label = noun_phrase(label, tags)
+        prev = next((labels[j] for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]),
+                    context.get("prev_label"))
         prev_any = labels[i - 1] if i else None
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
+        comparison = _comparison(label)
         if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
                                                         or share_at > (found[i - 1].start if i else -1)):
             # 占…的 x%: the share of the figure before it
             subject = _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label
-        elif f.kind == "percent" and (cfg["up"].match(bare) or cfg["down"].match(bare)) and prev:
-            suffix = "增长率" if cfg["up"].match(bare) else "下降率"
-            label = f"{subject_of(prev) or prev}{suffix}"
+        elif comparison is not None and f.kind in ("amount", "percent", "count"):
+            # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it
+            subject, up = comparison
+            subject = subject or _subject(prev)
+            names = cfg["change_names"][f.kind]
+            if subject or f.kind == "percent":
+                label = f"{subject or ''}{names[0] if up else names[1]}"
         elif label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s):
             # carried only from the clause right before: "截至…日，实际支出 X" starts afresh
             subject = subject_of(prev if f.kind == "amount" else prev_any)
             if subject and subject != label:
                 label = subject + label
+        if not label or cfg["vague"].match(label):
+            # 该项目 603 万元 / 10441 万元资金全部拨付到位: the words after it, or the section's topic
+            after = _after_words(norm, found, i, tags)
+            topic = _topic(context.get("topic"))
+            label = ((topic or after) if label else (after or topic)) or label
         labels.append(label or None)
     return labels
+
+
+def _states_subject(f: Found) -> bool:
+    """Can a later clause's measure or change be said of this figure? Not of a rate or of 个百分点."""
+    return f.kind != "percent" and "百分点" not in f.unit
+
+
+def _subject(label: str | None) -> str | None:
+    """公务接待减少额 → 公务接待, 基本支出预算 → 基本支出: what a derived label was said of."""
+    if not label:
+        return None
+    m = _cfg()["derived"].search(label)
+    if m and m.start() > 0:
+        return label[: m.start()]
+    return subject_of(label)
+
+
+def _comparison(label: str | None) -> tuple[str, bool] | None:
+    """(subject, rising) when the label is a comparison: 公务接待较上年同期减少, 同比增长, 相比增加."""
+    if not label:
+        return None
+    cfg = _cfg()
+    if cfg["up"].match(label) or cfg["down"].match(label):
+        return "", bool(cfg["up"].match(label))
+    m = cfg["compare"].match(label)
+    if not m:
+        return None
+    change = re.sub("了$", "", m.group("change"))
+    subject = clean(m.group("subject"))
+    return subject, bool(cfg["change_up"].match(change))
+
+
+def noun_phrase(label: str, tags: Tagger) -> str:
+    """Cut a clause to the noun phrase naming the figure: what follows 是/为/了, what follows a year
+    inside it, what follows a leading verb (下达中央资金 → 中央资金)."""
+    cfg = _cfg()
+    s = cfg["lead"].sub("", label)
+    if len(s) < 3:
+        return label
+    pos = cut = 0
+    for w, _ in tags(s):
+        pos += len(w)
+        if w in cfg["cut_after"] and len(s) - pos >= 2:
+            cut = pos
+    s = s[cut:]
+    # a year inside the phrase ends its preamble: 下达某县2023年 | 中央水利发展资金
+    years = [m for m in re.finditer(r"(?:19|20)\d{2}\s*年度?", s)
+             if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])]
+    if years and len(s) - years[-1].end() >= 2 and not cfg["vague"].match(s[years[-1].end():]):
+        s = s[years[-1].end():]
+    for _ in range(2):
+        toks = tags(s)
+        if len(toks) < 2:
+            break
+        w, flag = toks[0]
+        rest = s[len(w):]
+        if (flag[:1] in ("v", "d", "p") and flag != "vn" and w not in cfg["keep_verbs"]
+                and not cfg["nouns"].search(w) and cfg["nouns"].search(rest) and len(rest) >= 2
+                and not cfg["vague"].match(rest)):
+            s = rest
+        else:
+            break
+    return clean(s) if s != label else label
+
+
+def _after_words(norm: str, found: list[Found], i: int, tags: Tagger | None) -> str | None:
+    """The words right after a figure that opens its clause (10441 万元资金全部拨付到位 → 资金拨付到位)."""
+    cfg = _cfg()
+    end = found[i + 1].start if i + 1 < len(found) else len(norm)
+    m = re.match(r"[^，,。；;：:！？!?（(]*", norm[found[i].end:end])
+    text = re.sub(r"\s+", "", m.group(0)) if m else ""
+    if tags is not None:
+        text = "".join(w for w, _ in tags(text) if not cfg["after_strip"].fullmatch(w))
+    else:
+        text = cfg["after_strip"].sub("", text)
+    text = clean(text)
+    if 2 <= len(text) <= 12 and cfg["nouns"].search(text):
+        return text
+    return None
+
+
+def _topic(title: str | None) -> str | None:
+    """项目资金到位情况分析 → 项目资金到位: what the section is about."""
+    if not title:
+        return None
+    t = _cfg()["topic_suffix"].sub("", clean(title))
+    return t if 2 <= len(t) <= 14 else None
 
 
 def _adjacent(norm: str, found: list[Found], i: int, segment_start: int) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .model import Metadata, Paragraph, Report
+from .model import Metadata, Report
+from .outline import markers
 from .text import parse_cn_number
 from .vocabulary import alternation, vocab
 
@@ -13,68 +14,133 @@ _YEAR = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*度?")
 _DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
 _CN_DATE = re.compile(r"(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月\s*"
                       r"(?P<d>[一二三四五六七八九十]{1,3})\s*日")
-_TITLE_WORDS = re.compile(r"报告|自评表|自评|决算|说明|公开|绩效")
-_UNIT_FIELD = re.compile(r"^(?:部门[(（]单位[)）]名称|单位名称|部门名称|预算单位|填报单位|实施单位)$")
-_OWNER_FIELD = re.compile(r"^(?:主管部门|项目单位|主管单位)$")
-_NAME_FIELD = re.compile(r"(?:单位名称|部门名称|部门[(（]单位[)）]名称|填报单位|项目单位|实施单位)\s*[:：]?\s*(?P<u>[^\s:：()（）]{3,30})")
+# a year inside a document's name or number (《关于…2023年…的通知》, 〔2023〕10号) is not the one covered
+_QUOTED = re.compile(r"《[^《》]*》|[〔【\[(（]\s*(?:19|20)\d{2}\s*[〕】\])）]")
 
 
 @cache
 def _cfg() -> dict:
     m = vocab()["metadata"]
+    unit_end = alternation(m["unit_suffixes"])
     return {
-        "doc_types": re.compile(alternation(m["doc_types"])),
-        "unit_end": re.compile(rf"(?:{alternation(m['unit_suffixes'])})$"),
+        "doc_types": [(t["name"], re.compile(t["pattern"])) for t in m["doc_types"]],
+        "unit_end": re.compile(rf"(?:{unit_end})$"),
         "stop": re.compile(alternation(m["title_stop"])),
+        "title_words": re.compile(alternation(m["title_words"])),
+        "title_prefix": re.compile(m["title_prefix"]),
+        "unit_fields": re.compile(rf"^(?:{alternation(m['unit_fields'])})(?:[(（]\s*盖章\s*[)）])?[:：]?$"),
+        "owner_fields": re.compile(rf"^(?:{alternation(m['owner_fields'])})[:：]?$"),
+        "inline_field": re.compile(rf"(?:{alternation(m['unit_fields'])})\s*(?:[(（]\s*盖章\s*[)）])?\s*[:：]?\s*"
+                                   r"(?P<u>[^\s:：，,。；;()（）]{3,40})"),
+        "self": re.compile(rf"^(?:{alternation(m['self_reference'])})"),
+        "not_unit": re.compile(m["not_unit"]),
+        "first_sentence": re.compile(rf"^(?P<u>[^\s，,。；;:：、“”《》()（）]{{3,40}}?(?:{unit_end}))"
+                                     rf"(?:{alternation(m['unit_sentence_verbs'])})"),
     }
 
 
-def _title(report: Report) -> Paragraph | None:
-    first_page = [p for p in report.paragraphs[:12] if p.table is None and p.text.strip()]
-    for p in first_page:
-        flat = re.sub(r"\s+", "", p.norm)
-        if _YEAR.search(flat) and _TITLE_WORDS.search(flat) and len(flat) <= 80:
-            return p
-    displays = [p for p in first_page if p.display]
-    return displays[0] if displays else (first_page[0] if first_page else None)
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def as_unit(text: str | None) -> str | None:
+    """`text` as an organisation name, or None when it is a fragment, a heading or a sentence."""
+    if not text:
+        return None
+    cfg = _cfg()
+    s = cfg["title_prefix"].sub("", _flat(text))
+    s = re.sub(r"^关于", "", s)
+    s = re.sub(r"[(（]\s*盖章\s*[)）]$", "", s)
+    s = s.strip("“”\"'《》:：")
+    if not 3 <= len(s) <= 40 or re.search(r"[，,。；;:：、“”《》!！?？]", s):
+        return None
+    if cfg["self"].match(s) or cfg["not_unit"].search(s) or any(p.match(s) for _, p in markers()):
+        return None
+    if re.search(r"\d", s) or not cfg["unit_end"].search(s):
+        return None
+    return s
+
+
+def _title_like(flat: str) -> bool:
+    cfg = _cfg()
+    if not 6 <= len(flat) <= 80 or not cfg["title_words"].search(flat):
+        return False
+    if re.search(r"[。；;，,]", flat[:-1]) or any(p.match(flat) for _, p in markers()):
+        return False
+    # a title names a report; it states no amounts or rates
+    return not re.search(r"\d\s*(?:万元|亿元|元|%)", flat)
+
+
+def _title(report: Report) -> str | None:
+    """The report's title: a short line of the first page naming its genre, joined across two lines."""
+    cfg = _cfg()
+    first = [p for p in report.paragraphs[:15] if p.table is None and p.text.strip()]
+    found: list[tuple[int, int, str]] = []
+    for i, p in enumerate(first):
+        flat = cfg["title_prefix"].sub("", _flat(p.norm))
+        nxt = cfg["title_prefix"].sub("", _flat(first[i + 1].norm)) if i + 1 < len(first) else ""
+        # a title set over two lines: 某县某局2023年度 / 部门整体支出绩效自评报告
+        if nxt and not _title_like(flat) and _title_like(flat + nxt) and len(flat) <= 40:
+            flat = flat + nxt
+        if not _title_like(flat):
+            continue
+        rank = (2 if p.display else 0) + (1 if _YEAR.search(flat) else 0) + (2 if unit_from_title(flat) else 0)
+        found.append((rank, -i, flat))
+    return max(found)[2] if found else None
+
+
+def _years(text: str) -> list[tuple[int, int]]:
+    """(position, year) of the fiscal years `text` names, leaving out dates and quoted documents."""
+    masked = _QUOTED.sub(lambda m: "#" * len(m.group(0)), text)
+    out = []
+    for m in _YEAR.finditer(masked):
+        after = masked[m.end():m.end() + 3]
+        if re.match(r"\d{1,2}\s*月", after) and "度" not in m.group(0):
+            continue  # 2021年3月: a date
+        out.append((m.start(), int(m.group("y"))))
+    return out
 
 
 def unit_from_title(title: str) -> str | None:
     cfg = _cfg()
-    flat = re.sub(r"\s+", "", title)
-    m = _YEAR.search(flat)
-    if not m:
+    flat = cfg["title_prefix"].sub("", _flat(title))
+    years = _years(flat)
+    if not years:
         return None
-    before = re.sub(r"^关于", "", flat[: m.start()])
-    if len(before) >= 2 and cfg["unit_end"].search(before):
-        return before
-    after = flat[m.end():]
+    at = years[0][0]
+    m = _YEAR.match(flat, at)
+    before = re.sub(r"^关于", "", flat[:at])
+    unit = as_unit(before)
+    if unit:
+        return unit
+    after = flat[m.end():] if m else ""
     stop = cfg["stop"].search(after, 2)
     cand = after[: stop.start()] if stop else ""
     # the unit ends with an institution word: trim what follows the last one
     while cand and not cfg["unit_end"].search(cand):
         cand = cand[:-1]
-    return cand if len(cand) >= 2 else (before or None)
+    return as_unit(cand)
+
+
+def doc_type_of(title: str | None) -> str | None:
+    """The report's genre from its title's words: one of the vocabulary's list, else 其他."""
+    if not title:
+        return None
+    flat = _flat(title)
+    return next((name for name, p in _cfg()["doc_types"] if p.search(flat)), "其他")
 
 
 def extract_metadata(report: Report) -> Report:
     meta = Metadata()
-    title_p = _title(report)
-    if title_p is not None:
-        meta.title = re.sub(r"\s+", "", title_p.text)
+    meta.title = _title(report)
+    flat_all = [_flat(p.norm) for p in report.paragraphs if p.table is None]
     if meta.title:
-        m = _YEAR.search(meta.title)
-        meta.year = int(m.group("y")) if m else None
+        years = _years(meta.title)
+        meta.year = years[0][1] if years else None
         meta.unit = unit_from_title(meta.title)
-        d = _cfg()["doc_types"].search(meta.title)
-        meta.doc_type = d.group(0) if d else None
-    flat_all = [re.sub(r"\s+", "", p.norm) for p in report.paragraphs if p.table is None]
+    meta.doc_type = doc_type_of(meta.title)
     if meta.year is None:
-        for t in flat_all:
-            m = _YEAR.search(t)
-            if m:
-                meta.year = int(m.group("y"))
-                break
+        meta.year = _body_year(flat_all)
     if meta.unit is None:
         meta.unit = _unit_from_fields(report, flat_all)
     meta.date = _signing_date(flat_all)
@@ -82,24 +148,49 @@ def extract_metadata(report: Report) -> Report:
     return report
 
 
+def _body_year(flat: list[str]) -> int | None:
+    """The first fiscal year the opening text names (不是 较2020年度…, the year compared against)."""
+    for t in flat[:20]:
+        for at, year in _years(t):
+            if not re.search(r"(?:较|比|与|同|截至|截止|至)$", t[max(0, at - 2):at]):
+                return year
+    return None
+
+
 def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
+    cfg = _cfg()
+    # other title-like lines of the first page: 2022年度某妇联部门整体支出绩效自评报告 under a generic title
     for t in flat[:15]:
-        m = _NAME_FIELD.search(t)
-        if m:
-            return m.group("u")
-    # a form's own field: 部门（单位）名称 / 实施单位 / 主管部门 — never 项目名称
-    for field in (_UNIT_FIELD, _OWNER_FIELD):
+        if _title_like(t):
+            unit = unit_from_title(t)
+            if unit:
+                return unit
+    for t in flat[:15]:
+        for m in cfg["inline_field"].finditer(t):
+            unit = as_unit(m.group("u"))
+            if unit:
+                return unit
+    # a form's own field: 部门（单位）名称 / 实施单位 / 资金使用单位, then 主管部门 — never 项目名称
+    for field in (cfg["unit_fields"], cfg["owner_fields"]):
         for table in report.tables:
             for row in table.rows:
-                cells = [c or "" for c in row]
+                cells = [_flat(c or "") for c in row]
                 for i, c in enumerate(cells[:-1]):
-                    if field.search(re.sub(r"\s+", "", c)) and cells[i + 1].strip():
-                        return re.sub(r"\s+", "", cells[i + 1])
-    # the signature: a short line ending in an institution word just before the date
-    cfg = _cfg()
-    for t in reversed(flat[-4:]):
-        if 3 <= len(t) <= 30 and cfg["unit_end"].search(t):
-            return t
+                    if field.search(c):
+                        unit = as_unit(next((x for x in cells[i + 1:] if x), None))
+                        if unit:
+                            return unit
+    # the signature: a short line naming an institution among the last lines
+    for t in reversed(flat[-6:]):
+        unit = as_unit(_DATE.sub("", _CN_DATE.sub("", t)))
+        if unit:
+            return unit
+    # the first sentence that opens with an organisation's name: 某县某局是…
+    for t in flat[:30]:
+        m = cfg["first_sentence"].match(t)
+        unit = as_unit(m.group("u")) if m else None
+        if unit:
+            return unit
     return None
 
 
