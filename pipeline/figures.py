@@ -28,7 +28,10 @@ class Found:
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = "零〇一二两三四五六七八九十百千万亿"
+_CN = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬"
+_CN_DIGIT = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖"
+# a Chinese numeral with an optional decimal part: 三点五万 (the multiplier may follow the decimals)
+_CN_NUMERAL = rf"[{_CN}]+(?:点[{_CN_DIGIT}]+[万亿萬]?)?"
 # a number glued to these is part of something else: an ordinal, an identifier, a date
 _NOT_BEFORE = re.compile(r"[\d.,*A-Za-z第]$")
 _CN_NOT_BEFORE = set("第前每逐单同统唯万之其某任哪这那")
@@ -49,10 +52,16 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         rf"(?P<unit2>{count_alt})|(?P<qmid2>余|多)\s*(?P<unit3>{count_alt}))(?P<qa>{after_alt})?"
     )
     cn = re.compile(
-        rf"(?P<cn>[{_CN}]+)(?P<qmid>余|多)?(?P<unit>{alternation(units['cn_numeral_units'])})(?P<qa>{after_alt})?"
+        rf"(?P<cn>{_CN_NUMERAL})(?P<qmid>余|多)?(?P<unit>{alternation(units['cn_numeral_units'])})(?P<qa>{after_alt})?"
     )
+    # 百分之十五 / 百分之15.5: a percentage written out
+    per_cent = re.compile(rf"百分之(?P<pc>{_CN_NUMERAL}|{_NUM})(?P<qa>{after_alt})?")
     before = re.compile(rf"(?P<qb>{alternation(q['keep_before'])})\s*$")
-    return {"arabic": arabic, "cn": cn, "before": before}
+    # 1234.56万 with no 元: money only where the clause speaks of money
+    bare_mult = re.compile(rf"(?P<num>{_NUM})\s*(?P<mult>万|亿)(?![元\d.])")
+    money_words = re.compile(alternation(units["money_context"]))
+    return {"arabic": arabic, "cn": cn, "before": before, "per_cent": per_cent, "bare_mult": bare_mult,
+            "money_words": money_words}
 
 
 def kind_of(unit: str) -> str:
@@ -80,6 +89,8 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         num_start = m.start("num")
         if _NOT_BEFORE.search(norm[max(0, num_start - 1):num_start]):
             continue
+        if m.group("stray") and "." not in m.group("num") and not norm[:num_start].strip():
+            continue  # 1.项目资金…: a list marker, not one 项
         unit = m.group("unit") or m.group("unit2") or m.group("unit3")
         unit_end = m.end("unit") if m.group("unit") else m.end("unit2") if m.group("unit2") else m.end("unit3")
         nxt = norm[unit_end:unit_end + 1]
@@ -110,8 +121,8 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         if m.start() > 0 and norm[m.start() - 1] in _CN_NOT_BEFORE:
             continue
         digits, unit = m.group("cn"), m.group("unit")
-        if digits[-1] in "万亿" and unit == "元" and not m.group("qmid"):
-            digits, unit = digits[:-1], digits[-1] + "元"
+        if digits[-1] in "万亿萬" and unit == "元" and not m.group("qmid"):
+            digits, unit = digits[:-1], ("万" if digits[-1] == "萬" else digits[-1]) + "元"
         value = parse_cn_number(digits)
         if value is None or value == 0 and digits not in "零〇":
             continue
@@ -119,7 +130,29 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         if nxt and nxt in _UNIT_NOT_FOLLOWED.get(unit, ""):
             continue
         qualifier = m.group("qmid") or m.group("qa")
-        found.append(Found(m.start(), m.end(), kind_of(unit), value, unit, 0, qualifier, yuan(value, unit)))
+        found.append(Found(m.start(), m.end(), kind_of(unit), value, unit, decimals_of(digits.replace("点", ".")),
+                           qualifier, yuan(value, unit)))
+        taken.append((m.start(), m.end()))
+    for m in pats["bare_mult"].finditer(norm, start):
+        s = m.start("num")
+        if any(a <= s < b for a, b in taken) or _NOT_BEFORE.search(norm[max(0, s - 1):s]):
+            continue
+        clause = re.split(r"[，,。；;！？!?]", norm[max(0, s - 24):s])[-1]
+        if not pats["money_words"].search(clause + norm[m.end():m.end() + 4]):
+            continue
+        unit = m.group("mult") + "元"
+        value = parse_number(m.group("num"))
+        found.append(Found(s, m.end(), "amount", value, unit, decimals_of(m.group("num")), None, yuan(value, unit)))
+        taken.append((s, m.end()))
+    for m in pats["per_cent"].finditer(norm, start):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        digits = m.group("pc")
+        value = parse_number(digits) if digits[0].isdigit() else parse_cn_number(digits)
+        if value is None:
+            continue
+        found.append(Found(m.start(), m.end(), "percent", value, "%", decimals_of(digits.replace("点", ".")),
+                           m.group("qa"), None))
     found.sort(key=lambda f: f.start)
     return found
 

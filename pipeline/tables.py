@@ -98,9 +98,10 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
             above = []
             continue
         first_value = numeric[0] if numeric else len(row)
+        header_row = _aligned(header, first_value, len(row))
         # the header says where labels end and values begin (年度指标值 is a value even when it is text)
         # (the first column always holds the row's name)
-        header_values = [ci for ci, h in enumerate(header) if ci > 0 and _VALUE_HEADER.search(h or "")]
+        header_values = [ci for ci, h in enumerate(header_row) if ci > 0 and _VALUE_HEADER.search(h or "")]
         if header_values and header_values[0] <= first_value:
             first_value = header_values[0]
         filled = []
@@ -119,7 +120,7 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
             text = norm_row[ci]
             if not text or text in _EMPTY:
                 continue
-            col = header[ci] if ci < len(header) else ""
+            col = header_row[ci] if ci < len(header_row) else ""
             col_clean = re.sub(r"[(（][^()（）]*[)）]", "", col)
             box = _box(table, ri, ci)
             found = find_figures(text)
@@ -165,6 +166,16 @@ def _is_value(text: str) -> bool:
 
 
 _VALUE_HEADER = re.compile(r"指标值|完成值|预算|执行|决算|分值|得分|率|金额|数额|实际|目标值")
+
+
+def _aligned(header: list[str], first_value: int, width: int) -> list[str]:
+    """A header row whose names start at the first column while its value rows start with a row name
+    (a merged cell to the left of the header): its names stand over the value columns."""
+    names = [h for h in header if h]
+    if (first_value >= 1 and header and header[0] and _VALUE_HEADER.search(header[0])
+            and len(names) == width - first_value and all(header[: len(names)])):
+        return [""] * first_value + names
+    return header
 
 
 def _merged_from_left(table: Table, ri: int, ci: int) -> bool:
