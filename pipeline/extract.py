@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from .flattened import find_flattened_rows
 from .layout import build_paragraphs, mark_furniture
 from .metadata import extract_metadata
 from .model import Report
@@ -53,6 +54,7 @@ STAGES: list[Stage] = [
     merge_continued,
     build_outline,
     find_prose_figures,
+    find_flattened_rows,
     add_table_figures,
     number_figures,
     extract_metadata,
