@@ -46,8 +46,9 @@ def _number_value(number: str) -> int:
     return int(parse_cn_number(number) or 0)
 
 
-def _candidate(p: Paragraph) -> _Candidate | None:
-    if p.table is not None or p.display or not p.norm.strip():
+def _candidate(p: Paragraph, nxt: Paragraph | None = None) -> _Candidate | None:
+    # a heading may be set larger than the body (display); the title never starts with a marker
+    if p.table is not None or not p.norm.strip():
         return None
     text = p.norm.lstrip()
     lead = len(p.norm) - len(text)
@@ -59,7 +60,13 @@ def _candidate(p: Paragraph) -> _Candidate | None:
         rest_start = lead + m.end()
         rest = p.norm[rest_start:]
         if not rest.strip():
-            return None
+            # the marker alone on its line, the title on the next: 三、 / 支出决算情况说明
+            title = nxt.text.strip() if nxt is not None and nxt.table is None else ""
+            if not title or _candidate(nxt) is not None or _CLAUSE_END.search(title[:-1]):
+                return None
+            eligible = len(title) <= cfg["max_title"]
+            return _Candidate(p, kind, m.group(1), _number_value(m.group(1)), _TITLE_END.split(title)[0], len(p.norm),
+                              title[-1:] in cfg["list_end"], eligible)
         end = _TITLE_END.search(rest)
         clause = _CLAUSE_END.search(rest)
         title_end = end.start() if end else len(rest)
@@ -92,7 +99,9 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
 
 
 def build_outline(report: Report) -> Report:
-    cands = [c for c in (_candidate(p) for p in report.paragraphs) if c is not None]
+    paras = report.paragraphs
+    cands = [c for c in (_candidate(p, paras[i + 1] if i + 1 < len(paras) else None) for i, p in enumerate(paras))
+             if c is not None]
     headings: list[_Candidate] = []
     for run in _runs(cands):
         # a list of duties: most items end their first clause with ；
