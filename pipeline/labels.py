@@ -169,13 +169,14 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             s3, _ = _segment(norm, max(left, floor), s2)
             raw = norm[s3:s2]
         label = clean(raw, words)
-        if tags is not None and f.kind != "percent" and _comparison(label) is None:
+        # read on the clause as printed: cleaning would take 与2022年度 for a date before the label
+        comparison = _comparison(re.sub(r"\s+", "", raw)) or _comparison(label)
+        if tags is not None and f.kind != "percent" and comparison is None:
             label = noun_phrase(label, tags)
         prev = next((labels[j] for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]),
                     context.get("prev_label"))
         prev_any = labels[i - 1] if i else None
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
-        comparison = _comparison(label)
         if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
                                                         or share_at > (found[i - 1].start if i else -1)):
             # 占…的 x%: the share of the figure before it
@@ -271,11 +272,11 @@ def _after_words(norm: str, found: list[Found], i: int, tags: Tagger | None) -> 
     end = found[i + 1].start if i + 1 < len(found) else len(norm)
     m = re.match(r"[^，,。；;：:！？!?（(]*", norm[found[i].end:end])
     text = re.sub(r"\s+", "", m.group(0)) if m else ""
-    if tags is not None:
-        text = "".join(w for w, _ in tags(text) if not cfg["after_strip"].fullmatch(w))
+    if tags is None:
+        text = clean(cfg["after_strip"].sub("", text))
     else:
-        text = cfg["after_strip"].sub("", text)
-    text = clean(text)
+        text = "".join(w for w, _ in tags(text) if not cfg["after_strip"].fullmatch(w))
+        text = clean(text, lambda phrase: [w for w, _ in tags(phrase)])
     if 2 <= len(text) <= 12 and cfg["nouns"].search(text):
         return text
     return None
