@@ -214,3 +214,12 @@ def test_a_heading_run_on_after_a_colon_opens_its_own_paragraph() -> None:
 
     par = report_of("现将有关情况报告如下：一、部门概况").paragraphs[0]
     assert [p.text for p in _split_trailing_heading(par)] == ["现将有关情况报告如下：", "一、部门概况"]
+
+
+def test_a_table_printed_as_text_lines_labels_by_row_and_column() -> None:
+    report = analysed("单位：万元", "资金类别 年初预算 调整后预算 实际支出 支出进度",
+                      "省级专项 120.50 130 118.6 91.2%", "县级配套 40 40 36.25")
+    got = [(f.label, f.value, f.unit) for f in report.figures]
+    assert got == [("省级专项年初预算", 120.5, "万元"), ("省级专项调整后预算", 130, "万元"),
+                   ("省级专项实际支出", 118.6, "万元"), ("省级专项支出进度", 91.2, "%"),
+                   ("县级配套年初预算", 40, "万元"), ("县级配套调整后预算", 40, "万元"), ("县级配套实际支出", 36.25, "万元")]
