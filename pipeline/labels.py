@@ -45,6 +45,9 @@ def _cfg() -> dict:
         "topic_suffix": re.compile(rf"(?:{alternation(lab['topic_suffix'])})+$"),
         "marker": re.compile(lab["heading_marker"]),
         "change_names": lab["change_names"],
+        "rate_size": set(lab["rate_size"]),
+        "cause": re.compile(lab["cause"]),
+        "indicator": re.compile(lab["indicator_prefix"]),
     }
 
 
@@ -87,6 +90,12 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
     cfg = _cfg()
     s = re.sub(r"\s+", "", label)
     s = cfg["marker"].sub("", s)
+    m = cfg["indicator"].match(s)
+    if m and len(s) - m.end() >= 2:
+        s = s[m.end():]
+    after_name = re.sub(r"^(?:等|的)", "", s.rsplit("》", 1)[1]) if "》" in s else ""
+    if len(after_name) >= 2:  # 《…的通知》等宣传资料: a document's name before the thing counted
+        s = after_name
     s = cfg["unit_decl"].sub("", s)
     s = cfg["scope"].sub("", s)
     s = re.sub(r"[(（][A-Za-z\d/+\-*×÷%\s]{1,12}[)）]", "", s)  # 执行率(B/A): a formula, not a name
@@ -171,8 +180,9 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         label = clean(raw, words)
         # read on the clause as printed: cleaning would take 与2022年度 for a date before the label
         comparison = _comparison(re.sub(r"\s+", "", raw)) or _comparison(label)
-        if tags is not None and f.kind != "percent" and comparison is None:
-            label = noun_phrase(label, tags)
+        if tags is not None and comparison is None:
+            # a rate's words are often verbs themselves (完成年初预算, 支付进度达到): keep those
+            label = noun_phrase(label, tags, verbs=f.kind != "percent")
         prev = next((labels[j] for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]),
                     context.get("prev_label"))
         prev_any = labels[i - 1] if i else None
@@ -184,12 +194,18 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             label = f"{subject}占比" if subject else label
         elif comparison is not None and f.kind in ("amount", "percent", "count"):
             # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it
-            subject, up = comparison
+            subject, up, printed = comparison
             subject = subject or _subject(prev)
             names = cfg["change_names"][f.kind]
-            if subject or f.kind == "percent":
+            if f.kind == "count" and subject:
+                label = subject + printed  # a head count's change reads as printed: 遗属较上年减少
+            elif subject or f.kind == "percent":
                 label = f"{subject or ''}{names[0] if up else names[1]}"
-        elif label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s):
+        elif f.kind == "percent" and label in cfg["rate_size"] and _subject(prev):
+            label = f"{_subject(prev)}{label}"
+        elif (label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s)
+              and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]):
+            # (全年预算数 x，全年执行数 y: a measure after a measure has no subject to carry)
             # carried only from the clause right before: "截至…日，实际支出 X" starts afresh
             subject = subject_of(prev if f.kind == "amount" else prev_any)
             if subject and subject != label:
@@ -209,31 +225,35 @@ def _states_subject(f: Found) -> bool:
 
 
 def _subject(label: str | None) -> str | None:
-    """公务接待减少额 → 公务接待, 基本支出预算 → 基本支出: what a derived label was said of."""
+    """公务接待减少额 → 公务接待: what a derived label was said of (a measure stays: 基本支出预算 is what
+    grew when 基本支出预算 x，较上年增加 y)."""
     if not label:
         return None
     m = _cfg()["derived"].search(label)
     if m and m.start() > 0:
         return label[: m.start()]
-    return subject_of(label)
+    return label
 
 
-def _comparison(label: str | None) -> tuple[str, bool] | None:
-    """(subject, rising) when the label is a comparison: 公务接待较上年同期减少, 同比增长, 相比增加."""
+def _comparison(label: str | None) -> tuple[str, bool, str] | None:
+    """(subject, rising, the comparison as printed) when the label is a comparison: 公务接待较上年同期减少,
+    同比增长, 相比增加.  A subject that is a cause (因…, 由于…) is no subject."""
     if not label:
         return None
     cfg = _cfg()
     if cfg["up"].match(label) or cfg["down"].match(label):
-        return "", bool(cfg["up"].match(label))
+        return "", bool(cfg["up"].match(label)), label
     m = cfg["compare"].match(label)
     if not m:
         return None
     change = re.sub("了$", "", m.group("change"))
     subject = clean(m.group("subject"))
-    return subject, bool(cfg["change_up"].match(change))
+    if cfg["cause"].match(subject):
+        subject = ""
+    return subject, bool(cfg["change_up"].match(change)), m.group("base") + change
 
 
-def noun_phrase(label: str, tags: Tagger) -> str:
+def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
     """Cut a clause to the noun phrase naming the figure: what follows 是/为/了, what follows a year
     inside it, what follows a leading verb (下达中央资金 → 中央资金)."""
     cfg = _cfg()
@@ -251,15 +271,16 @@ def noun_phrase(label: str, tags: Tagger) -> str:
              if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])]
     if years and len(s) - years[-1].end() >= 2 and not cfg["vague"].match(s[years[-1].end():]):
         s = s[years[-1].end():]
-    for _ in range(2):
+    for _ in range(2 if verbs else 0):
         toks = tags(s)
         if len(toks) < 2:
             break
         w, flag = toks[0]
         rest = s[len(w):]
+        # (what is left must start as a noun phrase: 转移 | 支付预算数 is one term, not a verb and its object)
         if (flag[:1] in ("v", "d", "p") and flag != "vn" and w not in cfg["keep_verbs"]
                 and not cfg["nouns"].search(w) and cfg["nouns"].search(rest) and len(rest) >= 2
-                and not cfg["vague"].match(rest)):
+                and not cfg["vague"].match(rest) and toks[1][1][:1] not in ("v", "d", "p", "u")):
             s = rest
         else:
             break

@@ -223,3 +223,21 @@ def test_a_table_printed_as_text_lines_labels_by_row_and_column() -> None:
     assert got == [("省级专项年初预算", 120.5, "万元"), ("省级专项调整后预算", 130, "万元"),
                    ("省级专项实际支出", 118.6, "万元"), ("省级专项支出进度", 91.2, "%"),
                    ("县级配套年初预算", 40, "万元"), ("县级配套调整后预算", 40, "万元"), ("县级配套实际支出", 36.25, "万元")]
+
+
+def test_a_measure_after_a_measure_carries_no_subject() -> None:
+    assert [lab for _, lab in labels("全年预算数46万元，全年执行数44.5万元，预算执行率96.7%。")] == \
+        ["全年预算数", "全年执行数", "预算执行率"]
+
+
+def test_a_rate_size_word_and_a_cause_before_a_comparison() -> None:
+    got = labels("超预算12万元，增幅8.5%；临聘人员6人（因合同到期较上年减少1人）。")
+    assert got[1] == ("8.5%", "超预算增幅")
+    assert got[3] == ("1人", "临聘人员较上年减少")
+
+
+def test_target_form_scaffolding_and_document_names_leave_the_label() -> None:
+    assert labels("质量指标 指标2.设备验收合格率100%")[0][1] == "设备验收合格率"
+    got = labels("印发《关于开展节能宣传周活动的通知》等宣传资料1200份")
+    assert got[0][1] == "宣传资料"
+    assert labels("转移支付预算数5.8万")[0][1] == "转移支付预算数"
