@@ -33,8 +33,11 @@ def _cfg() -> dict:
         "inline_field": re.compile(rf"(?:{alternation(m['unit_fields'])})\s*(?:[(（]\s*盖章\s*[)）])?\s*[:：]?\s*"
                                    r"(?P<u>[^\s:：，,。；;()（）]{3,40})"),
         "self": re.compile(rf"^(?:{alternation(m['self_reference'])})"),
+        "scope_note": re.compile(rf"[(（]\s*(?:{alternation(m['scope_notes'])})\s*[)）]$"),
+        "place": re.compile(r"[县市省区旗]$"),
         "not_unit": re.compile(m["not_unit"]),
         "first_sentence": re.compile(rf"^(?P<u>[^\s，,。；;:：、“”《》()（）]{{3,40}}?(?:{unit_end}))"
+                                     r"(?:[(（][^()（）]{0,24}[)）])?"  # (以下简称“某局”)
                                      rf"(?:{alternation(m['unit_sentence_verbs'])})"),
     }
 
@@ -49,10 +52,11 @@ def as_unit(text: str | None) -> str | None:
         return None
     cfg = _cfg()
     s = cfg["title_prefix"].sub("", _flat(text))
-    s = re.sub(r"^关于", "", s)
-    s = re.sub(r"[(（]\s*盖章\s*[)）]$", "", s)
+    s = re.sub(r"^关于|关于$", "", s)
+    s = cfg["scope_note"].sub("", s)
     s = s.strip("“”\"'《》:：")
-    if not 3 <= len(s) <= 40 or re.search(r"[，,。；;:：、“”《》!！?？]", s):
+    # two characters only for a place itself (南县, 沛县); 全市 is a scope, not a unit
+    if not (3 <= len(s) <= 40 or len(s) == 2 and cfg["place"].search(s)) or re.search(r"[，,。；;:：、“”《》!！?？]", s):
         return None
     if cfg["self"].match(s) or cfg["not_unit"].search(s) or any(p.match(s) for _, p in markers()):
         return None
@@ -89,9 +93,18 @@ def _title(report: Report) -> str | None:
     return max(found)[2] if found else None
 
 
+_CN_YEAR = re.compile(r"[二][〇零○][一二三四五六七八九〇零○]{2}(?=\s*年)")
+_CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
+
+
+def _arabic_years(text: str) -> str:
+    """二〇二三年度 → 2023年度 (same length: offsets stay)."""
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text)
+
+
 def _years(text: str) -> list[tuple[int, int]]:
     """(position, year) of the fiscal years `text` names, leaving out dates and quoted documents."""
-    masked = _QUOTED.sub(lambda m: "#" * len(m.group(0)), text)
+    masked = _QUOTED.sub(lambda m: "#" * len(m.group(0)), _arabic_years(text))
     out = []
     for m in _YEAR.finditer(masked):
         after = masked[m.end():m.end() + 3]
@@ -108,7 +121,7 @@ def unit_from_title(title: str) -> str | None:
     if not years:
         return None
     at = years[0][0]
-    m = _YEAR.match(flat, at)
+    m = _YEAR.match(_arabic_years(flat), at)
     before = re.sub(r"^关于", "", flat[:at])
     unit = as_unit(before)
     if unit:

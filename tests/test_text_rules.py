@@ -190,7 +190,8 @@ def test_unit_names_pass() -> None:
 
 @pytest.mark.parametrize("title,kind", [
     ("2023年度中央对地方转移支付项目绩效自评表", "转移支付项目绩效自评表"),
-    ("某局2023年“三公”经费预算及决算情况说明", "三公经费预算决算情况说明"),
+    ("某局2023年“三公”经费预算及决算情况说明", "三公经费情况说明"),
+    ("某县财政局2023年度一般公共预算“三公”经费支出情况说明", "三公经费情况说明"),
     ("某局2023年度部门决算情况说明", "部门决算情况说明"),
     ("2023年1-6月预算执行情况", "预算执行情况报告"),
     ("某中心2023年度项目支出绩效自评报告", "项目支出绩效自评报告"),
@@ -241,3 +242,19 @@ def test_target_form_scaffolding_and_document_names_leave_the_label() -> None:
     got = labels("印发《关于开展节能宣传周活动的通知》等宣传资料1200份")
     assert got[0][1] == "宣传资料"
     assert labels("转移支付预算数5.8万")[0][1] == "转移支付预算数"
+
+
+@pytest.mark.parametrize("title,unit,year", [
+    ("某县农业农村局关于2023年度部门整体支出绩效自评的报告", "某县农业农村局", 2023),
+    ("某市某区卫生健康局（本级）2022年度部门整体支出绩效自评报告", "某市某区卫生健康局", 2022),
+    ("二〇二三年度某县档案馆部门整体支出绩效自评报告", "某县档案馆", 2023),
+    ("沛县2024年中央财政衔接推进乡村振兴补助资金绩效自评报告", "沛县", 2024),
+])
+def test_titles_worded_in_other_ways(title: str, unit: str, year: int) -> None:
+    report = analysed(title, "一、基本情况", display=1)
+    assert (report.meta.unit, report.meta.year) == (unit, year)
+
+
+def test_first_sentence_with_a_short_name_in_parentheses() -> None:
+    report = analysed("绩效自评报告", "某县市场监督管理局（以下简称“县市场监管局”）是县政府工作部门。")
+    assert report.meta.unit == "某县市场监督管理局"
