@@ -47,6 +47,7 @@ def _cfg() -> dict:
         "change_names": lab["change_names"],
         "rate_size": set(lab["rate_size"]),
         "cause": re.compile(lab["cause"]),
+        "subject_change": re.compile(lab["subject_change"]),
         "indicator": re.compile(lab["indicator_prefix"]),
     }
 
@@ -179,7 +180,7 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             raw = norm[s3:s2]
         label = clean(raw, words)
         # read on the clause as printed: cleaning would take 与2022年度 for a date before the label
-        comparison = _comparison(re.sub(r"\s+", "", raw)) or _comparison(label)
+        comparison = _comparison(re.sub(r"\s+", "", raw), words) or _comparison(label, words)
         if tags is not None and comparison is None:
             # a rate's words are often verbs themselves (完成年初预算, 支付进度达到): keep those
             label = noun_phrase(label, tags, verbs=f.kind != "percent")
@@ -195,7 +196,8 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         elif comparison is not None and f.kind in ("amount", "percent", "count"):
             # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it
             subject, up, printed = comparison
-            subject = subject or _subject(prev)
+            # (a figure before that is itself a change without a subject names none)
+            subject = subject or (_subject(prev) if _comparison(prev, words) is None else None)
             names = cfg["change_names"][f.kind]
             if f.kind == "count" and subject:
                 label = subject + printed  # a head count's change reads as printed: 遗属较上年减少
@@ -235,7 +237,7 @@ def _subject(label: str | None) -> str | None:
     return label
 
 
-def _comparison(label: str | None) -> tuple[str, bool, str] | None:
+def _comparison(label: str | None, words: Callable[[str], list[str]] | None = None) -> tuple[str, bool, str] | None:
     """(subject, rising, the comparison as printed) when the label is a comparison: 公务接待较上年同期减少,
     同比增长, 相比增加.  A subject that is a cause (因…, 由于…) is no subject."""
     if not label:
@@ -243,14 +245,15 @@ def _comparison(label: str | None) -> tuple[str, bool, str] | None:
     cfg = _cfg()
     if cfg["up"].match(label) or cfg["down"].match(label):
         return "", bool(cfg["up"].match(label)), label
-    m = cfg["compare"].match(label)
+    m = cfg["compare"].match(label) or cfg["subject_change"].match(label)
     if not m:
         return None
     change = re.sub("了$", "", m.group("change"))
-    subject = clean(m.group("subject"))
+    base = m.group("base") if "base" in m.groupdict() else ""
+    subject = clean(m.group("subject"), words)
     if cfg["cause"].match(subject):
         subject = ""
-    return subject, bool(cfg["change_up"].match(change)), m.group("base") + change
+    return subject, bool(cfg["change_up"].match(change)), base + change
 
 
 def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:

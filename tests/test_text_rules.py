@@ -258,3 +258,11 @@ def test_titles_worded_in_other_ways(title: str, unit: str, year: int) -> None:
 def test_first_sentence_with_a_short_name_in_parentheses() -> None:
     report = analysed("绩效自评报告", "某县市场监督管理局（以下简称“县市场监管局”）是县政府工作部门。")
     assert report.meta.unit == "某县市场监督管理局"
+
+
+def test_changes_said_after_the_comparison_and_counts_of_visits() -> None:
+    got = labels("与年初预算相比，决算支出增加45.3万元，增幅6.1%；共接待12批次58人。")
+    assert got[:2] == [("45.3万元", "决算支出增加额"), ("6.1%", "决算支出增幅")]
+    assert got[-1][0] == "58人"
+    assert labels("在职人员较上年增加3人。") == [("3人", "在职人员较上年增加")]
+    assert labels("相比上年增加18.6万元，增长12%。")[1] == ("12%", "增长率")
