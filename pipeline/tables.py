@@ -153,7 +153,9 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
             else:
                 kind, u = "count", ""
             f = Found(0, len(text), kind, value, u, decimals_of(text), None, yuan(value, u))
-            figures.append(_figure(table, ri, ci, f, row[ci], row_label + col_clean, box, col_clean, row_label, role))
+            subject = _score_subject(header_row, cols) if role in ("score_max", "score") and unit else None
+            label = (subject or row_label) + col_clean
+            figures.append(_figure(table, ri, ci, f, row[ci], label, box, col_clean, row_label, role))
     return figures
 
 
@@ -166,6 +168,13 @@ def _is_value(text: str) -> bool:
 
 
 _VALUE_HEADER = re.compile(r"指标值|完成值|预算|执行|决算|分值|得分|率|金额|数额|实际|目标值")
+
+
+def _score_subject(header: list[str], cols: dict[str, re.Pattern[str]]) -> str | None:
+    """In a funds row (预算数 | 执行数 | 分值 | 执行率 | 得分) the score is the rate's: 执行率分值."""
+    has_money = any(_role(re.sub(r"[(（][^()（）]*[)）]", "", h or ""), cols) in ("budget", "actual") for h in header)
+    rate = next((re.sub(r"[(（][^()（）]*[)）]", "", h) for h in header if h and cols["rate_columns"].search(h)), None)
+    return rate if has_money and rate else None
 
 
 def _aligned(header: list[str], first_value: int, width: int) -> list[str]:

@@ -266,3 +266,13 @@ def test_changes_said_after_the_comparison_and_counts_of_visits() -> None:
     assert got[-1][0] == "58人"
     assert labels("在职人员较上年增加3人。") == [("3人", "在职人员较上年增加")]
     assert labels("相比上年增加18.6万元，增长12%。")[1] == ("12%", "增长率")
+
+
+def test_a_score_in_a_funds_row_is_the_rate_score() -> None:
+    table = Table(id="t1", page=1, rows=[
+        ["项目资金（万元）", "年初预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["年度资金总额", "80", "76", "10", "95%", "9.5"],
+    ])
+    got = {(f.label, f.value) for f in table_figures(table)}
+    assert ("执行率分值", 10) in got and ("执行率得分", 9.5) in got
+    assert ("年度资金总额全年执行数", 76) in got or ("资金总额全年执行数", 76) in got
