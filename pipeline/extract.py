@@ -53,11 +53,11 @@ STAGES: list[Stage] = [
     build_paragraphs,
     merge_continued,
     build_outline,
+    extract_metadata,  # before the figures: a label keeps a year other than the report's
     find_prose_figures,
     find_flattened_rows,
     add_table_figures,
     number_figures,
-    extract_metadata,
     reconcile,
 ]
 

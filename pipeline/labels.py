@@ -179,6 +179,7 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             s3, _ = _segment(norm, max(left, floor), s2)
             raw = norm[s3:s2]
         label = clean(raw, words)
+        other_year = _other_year(raw, context.get("year"))
         # read on the clause as printed: cleaning would take 与2022年度 for a date before the label
         comparison = _comparison(re.sub(r"\s+", "", raw), words) or _comparison(label, words)
         if tags is not None and comparison is None:
@@ -217,8 +218,28 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             after = _after_words(norm, found, i, tags)
             topic = _topic(context.get("topic"))
             label = ((topic or after) if label else (after or topic)) or label
+        elif tags is not None and f.kind == "amount" and _ends_with_verb(label, tags):
+            # 本年新增 50 万元专项经费: the thing comes after the figure
+            after = _after_words(norm, found, i, tags)
+            if after and tags(after)[0][1] != "v":
+                label = label + after
+        if label and other_year and not label.startswith(other_year):
+            label = other_year + label  # 2021年度三公经费支出 in a 2022 report is the prior year's
         labels.append(label or None)
     return labels
+
+
+def _other_year(raw: str, year: int | None) -> str | None:
+    """The year a clause opens with (2021年度…), when it is not the year the report covers."""
+    m = re.match(r"^\s*((?:19|20)\d{2})\s*年(度?)(?!\s*\d{1,2}\s*月)", raw)
+    if not m or year is None or int(m.group(1)) == year:
+        return None
+    return f"{m.group(1)}年{m.group(2)}"
+
+
+def _ends_with_verb(label: str | None, tags: Tagger) -> bool:
+    toks = tags(label) if label else []
+    return bool(toks) and toks[-1][1] == "v" and len(toks[-1][0]) >= 2
 
 
 def _states_subject(f: Found) -> bool:

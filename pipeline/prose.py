@@ -24,7 +24,7 @@ def find_prose_figures(report: Report) -> Report:
         # a declared unit (（万元）, 单位：万元) holds until the next heading or page
         if declared and (p.heading or p.page != declared[1]):
             declared = None
-        ctx = {"body_start": p.body_start, "topic": titles.get(p.section or ""),
+        ctx = {"body_start": p.body_start, "topic": titles.get(p.section or ""), "year": report.meta.year,
                "carry_subject": bool(prev and not p.heading and prev.section == p.section),
                "lead_in": _lead_in(prev, titles.get(prev.heading or "")) if prev and not p.heading else ""}
         d = declared_unit(p.norm)

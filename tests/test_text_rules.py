@@ -276,3 +276,13 @@ def test_a_score_in_a_funds_row_is_the_rate_score() -> None:
     got = {(f.label, f.value) for f in table_figures(table)}
     assert ("执行率分值", 10) in got and ("执行率得分", 9.5) in got
     assert ("年度资金总额全年执行数", 76) in got or ("资金总额全年执行数", 76) in got
+
+
+def test_the_thing_named_after_the_figure_when_the_clause_ends_in_a_verb() -> None:
+    assert labels("年中追加30万元工作经费，用于设备购置。") == [("30万元", "年中追加工作经费")]
+
+
+def test_a_year_other_than_the_report_year_stays_in_the_label() -> None:
+    report = analysed("某县文化馆2023年度部门整体支出绩效自评报告",
+                      "2023年度公务接待费1.2万元。2022年度公务接待费1.5万元。", display=1)
+    assert [(f.value, f.label) for f in report.figures] == [(1.2, "公务接待费"), (1.5, "2022年度公务接待费")]
