@@ -24,7 +24,7 @@ def report_of(*lines: str, display: int = 0, tables: list[Table] | None = None) 
 
 def analysed(*lines: str, display: int = 0) -> Report:
     report = report_of(*lines, display=display)
-    for stage in (build_outline, find_prose_figures, find_flattened_rows, number_figures, extract_metadata):
+    for stage in (build_outline, extract_metadata, find_prose_figures, find_flattened_rows, number_figures):
         report = stage(report)
     return report
 
