@@ -28,8 +28,8 @@ def _cfg() -> dict:
         "stop": re.compile(alternation(m["title_stop"])),
         "title_words": re.compile(alternation(m["title_words"])),
         "title_prefix": re.compile(m["title_prefix"]),
-        "unit_fields": re.compile(rf"^(?:{alternation(m['unit_fields'])})(?:[(（]\s*盖章\s*[)）])?[:：]?$"),
-        "owner_fields": re.compile(rf"^(?:{alternation(m['owner_fields'])})[:：]?$"),
+        "unit_fields": re.compile(rf"^(?:{alternation(m['unit_fields'])})(?:及代码|[(（]\s*(?:盖章|代码)\s*[)）])?[:：]?$"),
+        "owner_fields": re.compile(rf"^(?:{alternation(m['owner_fields'])})(?:及代码|[(（]\s*代码\s*[)）])?[:：]?$"),
         "inline_field": re.compile(rf"(?:{alternation(m['unit_fields'])})\s*(?:[(（]\s*盖章\s*[)）])?\s*[:：]?\s*"
                                    r"(?P<u>[^\s:：，,。；;()（）]{3,40})"),
         "self": re.compile(rf"^(?:{alternation(m['self_reference'])})"),
@@ -79,17 +79,27 @@ def _title(report: Report) -> str | None:
     """The report's title: a short line of the first page naming its genre, joined across two lines."""
     cfg = _cfg()
     first = [p for p in report.paragraphs[:15] if p.table is None and p.text.strip()]
+    lines = [cfg["title_prefix"].sub("", _flat(p.norm)) for p in first]
     found: list[tuple[int, int, str]] = []
     for i, p in enumerate(first):
-        flat = cfg["title_prefix"].sub("", _flat(p.norm))
-        nxt = cfg["title_prefix"].sub("", _flat(first[i + 1].norm)) if i + 1 < len(first) else ""
-        # a title set over two lines: 某县某局2023年度 / 部门整体支出绩效自评报告
-        if nxt and not _title_like(flat) and _title_like(flat + nxt) and len(flat) <= 40:
-            flat = flat + nxt
+        flat = lines[i]
+        # a title set over two or three lines: 某县某局 / 2023年度部门整体支出 / 绩效自评报告
+        for k in (1, 2):
+            if _title_like(flat) or i + k >= len(lines) or len(flat) > 40:
+                break
+            if _title_like(flat + "".join(lines[i + 1:i + k + 1])):
+                flat = flat + "".join(lines[i + 1:i + k + 1])
         if not _title_like(flat):
             continue
-        rank = (2 if p.display else 0) + (1 if _YEAR.search(flat) else 0) + (2 if unit_from_title(flat) else 0)
+        rank = (2 if p.display else 0) + (1 if _years(flat) else 0) + (2 if unit_from_title(flat) else 0)
         found.append((rank, -i, flat))
+    if not found:
+        # a form whose title is its first row: 2023年度项目支出绩效自评表 spanning the columns
+        for table in report.tables[:1]:
+            for row in table.rows[:2]:
+                cells = [_flat(c or "") for c in row if c and c.strip()]
+                if len(cells) == 1 and _title_like(cells[0]):
+                    return cells[0]
     return max(found)[2] if found else None
 
 
@@ -153,7 +163,7 @@ def extract_metadata(report: Report) -> Report:
         meta.unit = unit_from_title(meta.title)
     meta.doc_type = doc_type_of(meta.title)
     if meta.year is None:
-        meta.year = _body_year(flat_all)
+        meta.year = _body_year(flat_all) or _body_year_in_tables(report)
     if meta.unit is None:
         meta.unit = _unit_from_fields(report, flat_all)
     meta.date = _signing_date(flat_all)
@@ -190,9 +200,14 @@ def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
                 cells = [_flat(c or "") for c in row]
                 for i, c in enumerate(cells[:-1]):
                     if field.search(c):
-                        unit = as_unit(next((x for x in cells[i + 1:] if x), None))
+                        unit = as_unit(_without_code(next((x for x in cells[i + 1:] if x), None)))
                         if unit:
                             return unit
+    # the unit's name set alone on a line above the title
+    for t in flat[:5]:
+        unit = as_unit(t) if len(t) <= 30 else None
+        if unit:
+            return unit
     # the signature: a short line naming an institution among the last lines
     for t in reversed(flat[-6:]):
         unit = as_unit(_DATE.sub("", _CN_DATE.sub("", t)))
@@ -204,6 +219,23 @@ def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
         unit = as_unit(m.group("u")) if m else None
         if unit:
             return unit
+    return None
+
+
+def _without_code(value: str | None) -> str | None:
+    """[305001]某县教育局 / 某县教育局（305001）: the name without its budget code."""
+    if not value:
+        return value
+    return re.sub(r"^[\[【(（]?\d{3,}[\]】)）]?|[\[【(（]?\d{3,}[\]】)）]?$", "", value)
+
+
+def _body_year_in_tables(report: Report) -> int | None:
+    for table in report.tables[:2]:
+        for row in table.rows[:3]:
+            for c in row:
+                years = _years(_flat(c or ""))
+                if years:
+                    return years[0][1]
     return None
 
 

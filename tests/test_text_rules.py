@@ -286,3 +286,22 @@ def test_a_year_other_than_the_report_year_stays_in_the_label() -> None:
     report = analysed("某县文化馆2023年度部门整体支出绩效自评报告",
                       "2023年度公务接待费1.2万元。2022年度公务接待费1.5万元。", display=1)
     assert [(f.value, f.label) for f in report.figures] == [(1.2, "公务接待费"), (1.5, "2022年度公务接待费")]
+
+
+def test_a_form_with_its_title_and_fields_in_the_table() -> None:
+    table = Table(id="t1", page=1, rows=[
+        ["（2023年度）项目支出绩效自评表", None, None],
+        ["主管部门及代码", "[213]某县农业农村局", None],
+        ["实施单位", "某县农业技术推广中心", None],
+    ])
+    report = report_of(tables=[table])
+    report.paragraphs.append(Paragraph(index=0, text="", norm="", glyphs=[], page=1, table="t1"))
+    meta = extract_metadata(report).meta
+    assert (meta.unit, meta.year, meta.doc_type) == ("某县农业技术推广中心", 2023, "项目支出绩效自评表")
+    table.rows.pop()
+    assert extract_metadata(report).meta.unit == "某县农业农村局"
+
+
+def test_unit_on_its_own_line_above_a_title_over_three_lines() -> None:
+    report = analysed("某县气象局", "2023年度", "部门整体支出", "绩效自评报告", "一、部门概况")
+    assert (report.meta.unit, report.meta.year, report.meta.title) == ("某县气象局", 2023, "2023年度部门整体支出绩效自评报告")
