@@ -148,6 +148,8 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
                 kind, u = "score", "分"
             elif role == "rate":
                 kind, u = "percent", "%"
+            elif (col_unit := declared_unit(normalise(col))) and role in ("budget", "actual", None):
+                kind, u = "amount", col_unit[0]  # 金额（元） over a column in a 万元 table
             elif unit and role in ("budget", "actual", None):
                 kind, u = "amount", unit
             else:
@@ -237,8 +239,8 @@ def _figure(table: Table, ri: int, ci: int, f: Found, printed: str, label: str |
 
 
 def title_unit_before(paragraphs: list[Paragraph], index: int) -> str | None:
-    """A unit declared in the text just above a table (单位：万元)."""
-    for p in reversed(paragraphs[max(0, index - 2):index]):
+    """A unit declared in the text just above a table (单位：万元), under its title and notes."""
+    for p in reversed(paragraphs[max(0, index - 3):index]):
         if p.table is None:
             d = declared_unit(p.norm)
             if d:

@@ -305,3 +305,16 @@ def test_a_form_with_its_title_and_fields_in_the_table() -> None:
 def test_unit_on_its_own_line_above_a_title_over_three_lines() -> None:
     report = analysed("某县气象局", "2023年度", "部门整体支出", "绩效自评报告", "一、部门概况")
     assert (report.meta.unit, report.meta.year, report.meta.title) == ("某县气象局", 2023, "2023年度部门整体支出绩效自评报告")
+
+
+def test_a_column_declares_its_own_unit_and_a_unit_line_above_the_table() -> None:
+    from pipeline.tables import title_unit_before
+
+    table = Table(id="t1", page=1, rows=[
+        ["项目", "预算数", "人均标准（元）"],
+        ["慰问经费", "12.5", "300"],
+    ])
+    got = [(f.label, f.value, f.unit) for f in table_figures(table, "万元")]
+    assert got == [("慰问经费预算数", 12.5, "万元"), ("慰问经费人均标准", 300, "元")]
+    paras = report_of("表3 慰问经费明细", "单位：万元", "注：含上年结转", "").paragraphs
+    assert title_unit_before(paras, 3) == "万元"
