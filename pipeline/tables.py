@@ -79,9 +79,11 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
     cols = _cols()
     unit = title_unit
     for r in rows:
-        for c in r:
+        for ci, c in enumerate(r):
             d = declared_unit(normalise(c))
-            if d:
+            # the table's unit: 单位：万元, a row-block header (年度预算执行情况（万元）) or a cell alone in its
+            # row; a value column's header (人均标准（元）) declares that column's unit only
+            if d and (ci == 0 or "单位" in c or sum(bool(x) for x in r) == 1):
                 unit = d[0]
                 break
     table.unit = unit
