@@ -96,7 +96,7 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         nxt = norm[unit_end:unit_end + 1]
         if nxt and nxt in _UNIT_NOT_FOLLOWED.get(unit, ""):
             continue
-        if unit == "元" and norm[unit_end:unit_end + 1] in "/每":  # 元/人: a rate, not an amount
+        if unit == "元" and nxt and nxt in "/每":  # 元/人: a rate, not an amount (a cell may end in 元)
             continue
         value = parse_number(m.group("num"))
         if m.group("mult"):

@@ -48,6 +48,8 @@ def _cfg() -> dict:
         "rate_size": set(lab["rate_size"]),
         "cause": re.compile(lab["cause"]),
         "subject_change": re.compile(lab["subject_change"]),
+        "loose_suffix": set(lab["loose_suffix"]),
+        "wei_words": set(lab["wei_words"]),
         "indicator": re.compile(lab["indicator_prefix"]),
     }
 
@@ -113,7 +115,10 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         if m and len(s) - m.end() >= 3 and _whole_word_prefix(s, m.end(), words):
             s = s[m.end():]
         m = cfg["suffix"].search(s)
-        if m and m.start() >= 3 and _whole_word_suffix(s, len(s) - m.start(), words):
+        if m and m.start() >= 3 and (_whole_word_suffix(s, len(s) - m.start(), words)
+                                     or m.group(0) in cfg["loose_suffix"] and s[m.start() - 1:] not in cfg["wei_words"]
+                                     and s[m.start() - 2:] not in cfg["wei_words"]):
+            # (得分为 95 分: jieba reads 分为 as one word, but 为 is still the copula before the figure)
             s = s[: m.start()]
         m = cfg["quals"].search(s)
         if m and m.start() >= 2:
@@ -207,8 +212,10 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         elif f.kind == "percent" and label in cfg["rate_size"] and _subject(prev):
             label = f"{_subject(prev)}{label}"
         elif (label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s)
-              and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]):
-            # (全年预算数 x，全年执行数 y: a measure after a measure has no subject to carry)
+              and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]
+              and _same_sentence(norm, found, i)):
+            # (全年预算数 x，全年执行数 y: a measure after a measure has no subject to carry; nor does
+            # a clause after ；/。, which starts afresh)
             # carried only from the clause right before: "截至…日，实际支出 X" starts afresh
             subject = subject_of(prev if f.kind == "amount" else prev_any)
             if subject and subject != label:
@@ -333,6 +340,12 @@ def _topic(title: str | None) -> str | None:
         return None
     t = _cfg()["topic_suffix"].sub("", clean(title))
     return t if 2 <= len(t) <= 14 else None
+
+
+def _same_sentence(norm: str, found: list[Found], i: int) -> bool:
+    """Is figure i in the same sentence (no ；/。 between) as the last figure a subject can come from?"""
+    j = next((j for j in range(i - 1, -1, -1) if _states_subject(found[j])), None)
+    return j is not None and not re.search(r"[；;。]", norm[found[j].end:found[i].start])
 
 
 def _adjacent(norm: str, found: list[Found], i: int, segment_start: int) -> bool:

@@ -318,3 +318,17 @@ def test_a_column_declares_its_own_unit_and_a_unit_line_above_the_table() -> Non
     assert got == [("慰问经费预算数", 12.5, "万元"), ("慰问经费人均标准", 300, "元")]
     paras = report_of("表3 慰问经费明细", "单位：万元", "注：含上年结转", "").paragraphs
     assert title_unit_before(paras, 3) == "万元"
+
+
+def test_copulas_and_new_levels_before_a_figure_and_no_carry_over_a_semicolon() -> None:
+    assert labels("综合得分为95.5分")[0][1] == "综合得分"
+    assert labels("每户补助标准提高至每月650元")[0][1] == "每户补助标准"
+    got = labels("年初预算120万元，资金到位率100%；实际支出110万元。")
+    assert got[-1] == ("110万元", "实际支出")
+
+
+def test_an_amount_in_yuan_at_the_end_of_a_cell_under_a_wan_header() -> None:
+    table = Table(id="t1", page=1, rows=[["项目（万元）", "预算数", "备注"], ["慰问金", "1.5", "每人500元"], ["印刷费", "2000元", ""]])
+    got = [(f.label, f.value, f.unit) for f in table_figures(table)]
+    assert ("慰问金预算数", 1.5, "万元") in got
+    assert ("印刷费预算数", 2000, "元") in got
