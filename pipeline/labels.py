@@ -49,6 +49,7 @@ def _cfg() -> dict:
         "cause": re.compile(lab["cause"]),
         "subject_change": re.compile(lab["subject_change"]),
         "loose_suffix": set(lab["loose_suffix"]),
+        "self": re.compile(alternation(lab["self_names"])),
         "wei_words": set(lab["wei_words"]),
         "indicator": re.compile(lab["indicator_prefix"]),
     }
@@ -297,6 +298,10 @@ def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
         if w in cfg["cut_after"] and len(s) - pos >= 2:
             cut = pos
     s = s[cut:]
+    # the report's own name for itself ends a preamble: 县财政下达我局 | 项目资金
+    selves = list(cfg["self"].finditer(s))
+    if selves and len(s) - selves[-1].end() >= 2 and cfg["nouns"].search(s[selves[-1].end():]):
+        s = s[selves[-1].end():]
     # a year inside the phrase ends its preamble: 下达某县2023年 | 中央水利发展资金
     years = [m for m in re.finditer(r"(?:19|20)\d{2}\s*年度?", s)
              if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])]

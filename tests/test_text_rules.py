@@ -332,3 +332,7 @@ def test_an_amount_in_yuan_at_the_end_of_a_cell_under_a_wan_header() -> None:
     got = [(f.label, f.value, f.unit) for f in table_figures(table)]
     assert ("慰问金预算数", 1.5, "万元") in got
     assert ("印刷费预算数", 2000, "元") in got
+
+
+def test_the_reports_own_name_inside_a_clause_ends_the_preamble() -> None:
+    assert labels("县财政共下达我局项目资金500万元。") == [("500万元", "项目资金")]
