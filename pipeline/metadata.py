@@ -208,7 +208,14 @@ def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
         unit = as_unit(t) if len(t) <= 30 else None
         if unit:
             return unit
-    # the signature: a short line naming an institution among the last lines
+    # the signature: an institution's name on the line(s) just before a date line — the report's text
+    # may be followed by attached forms, so the signature is not always among the last lines
+    for i, t in enumerate(flat):
+        if len(t) <= 30 and (_DATE.search(t) or _CN_DATE.search(t)):
+            for back in (1, 2):
+                unit = as_unit(flat[i - back]) if i - back >= 0 and len(flat[i - back]) <= 30 else None
+                if unit:
+                    return unit
     for t in reversed(flat[-6:]):
         unit = as_unit(_DATE.sub("", _CN_DATE.sub("", t)))
         if unit:

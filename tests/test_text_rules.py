@@ -336,3 +336,9 @@ def test_an_amount_in_yuan_at_the_end_of_a_cell_under_a_wan_header() -> None:
 
 def test_the_reports_own_name_inside_a_clause_ends_the_preamble() -> None:
     assert labels("县财政共下达我局项目资金500万元。") == [("500万元", "项目资金")]
+
+
+def test_the_signature_before_attached_forms() -> None:
+    report = analysed("2023年度部门整体支出绩效自评报告", "我局认真开展了自评。", "某县自然资源局", "2024年3月8日",
+                      "附件1", "项目支出绩效自评表", "项目名称", "耕地保护", display=1)
+    assert report.meta.unit == "某县自然资源局"
