@@ -49,6 +49,7 @@ def _cfg() -> dict:
         "cause": re.compile(lab["cause"]),
         "subject_change": re.compile(lab["subject_change"]),
         "loose_suffix": set(lab["loose_suffix"]),
+        "long_label": lab["long_label"],
         "self": re.compile(alternation(lab["self_names"])),
         "wei_words": set(lab["wei_words"]),
         "indicator": re.compile(lab["indicator_prefix"]),
@@ -302,6 +303,12 @@ def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
     selves = list(cfg["self"].finditer(s))
     if selves and len(s) - selves[-1].end() >= 2 and cfg["nouns"].search(s[selves[-1].end():]):
         s = s[selves[-1].end():]
+    # a long clause names its figure in the noun phrase after its last 的 (…关于下达衔接资金的通知精神，
+    # 县财政下达的 | 项目资金); a short one keeps it (对个人和家庭的补助)
+    if len(s) > cfg["long_label"] and "的" in s:
+        tail = s.rsplit("的", 1)[1]
+        if len(tail) >= 2 and cfg["nouns"].search(tail):
+            s = tail
     # a year inside the phrase ends its preamble: 下达某县2023年 | 中央水利发展资金
     years = [m for m in re.finditer(r"(?:19|20)\d{2}\s*年度?", s)
              if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])]

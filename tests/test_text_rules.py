@@ -342,3 +342,8 @@ def test_the_signature_before_attached_forms() -> None:
     report = analysed("2023年度部门整体支出绩效自评报告", "我局认真开展了自评。", "某县自然资源局", "2024年3月8日",
                       "附件1", "项目支出绩效自评表", "项目名称", "耕地保护", display=1)
     assert report.meta.unit == "某县自然资源局"
+
+
+def test_a_long_clause_is_cut_after_its_last_de_a_short_name_keeps_it() -> None:
+    assert labels("按照市里关于做好乡村振兴工作的部署安排的衔接资金80万元")[0][1] == "衔接资金"
+    assert labels("对个人和家庭的补助12万元")[0][1] == "对个人和家庭的补助"
