@@ -83,7 +83,7 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
     """Sibling runs: consecutive same-kind markers counting up 1, 2, 3 … without a higher marker between."""
     runs: list[list[_Candidate]] = []
     open_runs: dict[str, list[_Candidate]] = {}
-    kinds = [k for k, _ in markers()]
+    kinds = list(dict.fromkeys(k for k, _ in markers()))  # a kind may have several patterns: (1) and 1）
     for c in cands:
         run = open_runs.get(c.kind)
         if run is not None and c.value == run[-1].value + 1:

@@ -347,3 +347,9 @@ def test_the_signature_before_attached_forms() -> None:
 def test_a_long_clause_is_cut_after_its_last_de_a_short_name_keeps_it() -> None:
     assert labels("按照市里关于做好乡村振兴工作的部署安排的衔接资金80万元")[0][1] == "衔接资金"
     assert labels("对个人和家庭的补助12万元")[0][1] == "对个人和家庭的补助"
+
+
+def test_a_number_with_a_closing_parenthesis_only_is_a_heading_marker() -> None:
+    report = analysed("一、项目概况", "1）资金到位情况", "本年到位资金10万元。", "2）资金使用情况")
+    assert [(s.level, s.number, s.title) for s in report.sections] == \
+        [(1, "一", "项目概况"), (2, "1", "资金到位情况"), (2, "2", "资金使用情况")]
