@@ -33,7 +33,7 @@ _CN_DIGIT = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖"
 # a Chinese numeral with an optional decimal part: 三点五万 (the multiplier may follow the decimals)
 _CN_NUMERAL = rf"[{_CN}]+(?:点[{_CN_DIGIT}]+[万亿萬]?)?"
 # a number glued to these is part of something else: an ordinal, an identifier, a date
-_NOT_BEFORE = re.compile(r"[\d.,*A-Za-z第]$")
+_NOT_BEFORE = re.compile(r"[\d.,*×A-Za-z第]$")  # (×100%: a formula's factor)
 _CN_NOT_BEFORE = set("第前每逐单同统唯万之其某任哪这那")
 _UNIT_NOT_FOLLOWED = {"个": "月", "分": "钟之", "次": "日", "名": "单称义额", "人": "员民工口大次均"}
 

@@ -50,6 +50,7 @@ def _cfg() -> dict:
         "subject_change": re.compile(lab["subject_change"]),
         "loose_suffix": set(lab["loose_suffix"]),
         "long_label": lab["long_label"],
+        "respectively": re.compile(lab["respectively"]),
         "self": re.compile(alternation(lab["self_names"])),
         "wei_words": set(lab["wei_words"]),
         "indicator": re.compile(lab["indicator_prefix"]),
@@ -182,9 +183,11 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
                 s2 = found[i - 1].start
                 left = found[i - 2].end if i >= 2 else floor
             else:
-                left = floor
+                left = max(prev_end, floor)  # (never back over the figure before: 总额：150万元 执行数：148万元)
             s3, _ = _segment(norm, max(left, floor), s2)
             raw = norm[s3:s2]
+        if "=" in raw:  # 预算执行率=实际支出/预算数=96.5%: the quantity the formula defines
+            raw = raw.split("=", 1)[0] or raw.replace("=", "")
         label = clean(raw, words)
         other_year = _other_year(raw, context.get("year"))
         # read on the clause as printed: cleaning would take 与2022年度 for a date before the label
@@ -235,7 +238,34 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         if label and other_year and not label.startswith(other_year):
             label = other_year + label  # 2021年度三公经费支出 in a 2022 report is the prior year's
         labels.append(label or None)
+    _respectively(norm, found, labels, body_start, words)
     return labels
+
+
+def _respectively(norm: str, found: list[Found], labels: list[str | None], body_start: int,
+                  words: Callable[[str], list[str]] | None) -> None:
+    """中央资金、省级资金分别为 600 万元和 423 万元: the names listed before 分别 go to the figures after it,
+    in order, when there are as many figures as names."""
+    cfg = _cfg()
+    for i, f in enumerate(found):
+        left = found[i - 1].end if i else body_start
+        clause = re.split(r"[，,。；;：:！？!?（(]", norm[left:f.start])[-1]  # a list of names runs over 、
+        m = cfg["respectively"].match(re.sub(r"\s+", "", clause))
+        if not m:
+            continue
+        names = [clean(n, words) for n in re.split(r"[、和及与]", m.group("names")) if clean(n, words)]
+        run = [i]
+        while run[-1] + 1 < len(found) and len(run) < len(names) and re.fullmatch(
+                r"[\s、和及与,，]*", norm[found[run[-1]].end:found[run[-1] + 1].start]):
+            run.append(run[-1] + 1)
+        if len(names) < 2 or len(run) != len(names):
+            continue
+        change = m.group("change")
+        for j, name in zip(run, names):
+            if change and (found[j].kind in cfg["change_names"]):
+                up = bool(cfg["change_up"].match(change))
+                name += cfg["change_names"][found[j].kind][0 if up else 1]
+            labels[j] = name
 
 
 def _other_year(raw: str, year: int | None) -> str | None:

@@ -353,3 +353,16 @@ def test_a_number_with_a_closing_parenthesis_only_is_a_heading_marker() -> None:
     report = analysed("一、项目概况", "1）资金到位情况", "本年到位资金10万元。", "2）资金使用情况")
     assert [(s.level, s.number, s.title) for s in report.sections] == \
         [(1, "一", "项目概况"), (2, "1", "资金到位情况"), (2, "2", "资金使用情况")]
+
+
+def test_names_listed_before_respectively_go_to_the_figures_in_order() -> None:
+    got = labels("其中：中央资金、省级资金分别为600万元和423万元；基本支出和项目支出分别增长5%、8%。")
+    assert [lab for _, lab in got] == ["中央资金", "省级资金", "基本支出增长率", "项目支出增长率"]
+
+
+def test_a_formula_defines_its_figure_and_its_factor_is_no_figure() -> None:
+    assert labels("预算执行率=实际支出/预算数×100%=96.5%。") == [("96.5%", "预算执行率")]
+
+
+def test_fields_on_one_line_do_not_borrow_the_figure_before() -> None:
+    assert [lab for _, lab in labels("资金总额：150万元 执行数：148万元 执行率：98.7%")] == ["资金总额", "执行数", "执行率"]
