@@ -170,6 +170,15 @@ def declared_unit(norm: str) -> tuple[str, int] | None:
     return last
 
 
+def _money_field(norm: str, at: int) -> bool:
+    """Is the number at `at` the value of a money field (全年预算数：150)?"""
+    head = norm[:at].rstrip()
+    if not head.endswith((":", "：")):
+        return False
+    name = re.split(r"[，,。；;！？!?]", head[:-1])[-1]
+    return bool(_patterns()["money_words"].search(name))
+
+
 def find_bare_amounts(norm: str, unit: str, start: int, taken: list[tuple[int, int]]) -> list[Found]:
     """Numbers without a unit, standing alone as the value of a form field, in a declared unit."""
     out = []
@@ -178,9 +187,9 @@ def find_bare_amounts(norm: str, unit: str, start: int, taken: list[tuple[int, i
         if any(a <= s < b for a, b in taken):
             continue
         num = m.group("num")
-        if "." not in num:  # whole numbers without a unit are years, codes and ordinals too often
-            continue
         before = norm[max(0, s - 1):s]
+        if "." not in num and not _money_field(norm, s):
+            continue  # whole numbers without a unit are years, codes and ordinals too often
         after = norm[e:e + 1]
         if before and not re.match(r"[\s:：)）]", before) and not ("\u4e00" <= before <= "\u9fff"):
             continue

@@ -366,3 +366,8 @@ def test_a_formula_defines_its_figure_and_its_factor_is_no_figure() -> None:
 
 def test_fields_on_one_line_do_not_borrow_the_figure_before() -> None:
     assert [lab for _, lab in labels("资金总额：150万元 执行数：148万元 执行率：98.7%")] == ["资金总额", "执行数", "执行率"]
+
+
+def test_whole_numbers_as_money_fields_under_a_declared_unit() -> None:
+    report = analysed("年初预算数（万元）：150；全年执行数：155.6；完成时间：2023年；项目编号：2023")
+    assert [(f.label, f.value, f.unit) for f in report.figures] == [("年初预算数", 150, "万元"), ("全年执行数", 155.6, "万元")]
