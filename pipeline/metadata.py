@@ -138,7 +138,7 @@ def unit_from_title(title: str) -> str | None:
         return unit
     after = flat[m.end():] if m else ""
     stop = cfg["stop"].search(after, 2)
-    cand = after[: stop.start()] if stop else ""
+    cand = after[: stop.start()] if stop else after
     # the unit ends with an institution word: trim what follows the last one
     while cand and not cfg["unit_end"].search(cand):
         cand = cand[:-1]

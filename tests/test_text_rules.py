@@ -371,3 +371,9 @@ def test_fields_on_one_line_do_not_borrow_the_figure_before() -> None:
 def test_whole_numbers_as_money_fields_under_a_declared_unit() -> None:
     report = analysed("年初预算数（万元）：150；全年执行数：155.6；完成时间：2023年；项目编号：2023")
     assert [(f.label, f.value, f.unit) for f in report.figures] == [("年初预算数", 150, "万元"), ("全年执行数", 155.6, "万元")]
+
+
+def test_units_named_after_the_year_without_a_genre_word_between() -> None:
+    assert unit_from_title("2023年度某县档案室自评报告") == "某县档案室"
+    assert unit_from_title("2023年某县实验小学工作情况说明") == "某县实验小学"
+    assert unit_from_title("2022年度部门(单位)整体支出绩效自评报告") is None
