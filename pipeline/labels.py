@@ -201,8 +201,10 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
         if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
                                                         or share_at > (found[i - 1].start if i else -1)):
-            # 占…的 x%: the share of the figure before it
-            subject = _share_subject(norm, found, i, labels)
+            # 占…的 x%: the share of the figure before it, or of the subject named before 占 in its clause
+            # (基本支出占总支出的 73.6%)
+            own = clean(norm[s:share_at], words) if s < share_at else ""
+            subject = own if len(own) >= 2 else _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label
         elif comparison is not None and f.kind in ("amount", "percent", "count"):
             # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it

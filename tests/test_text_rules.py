@@ -377,3 +377,8 @@ def test_units_named_after_the_year_without_a_genre_word_between() -> None:
     assert unit_from_title("2023年度某县档案室自评报告") == "某县档案室"
     assert unit_from_title("2023年某县实验小学工作情况说明") == "某县实验小学"
     assert unit_from_title("2022年度部门(单位)整体支出绩效自评报告") is None
+
+
+def test_a_share_of_the_subject_named_before_zhan() -> None:
+    got = labels("本年支出1000万元。基本支出占总支出的73.6%，项目支出占26.4%；其中工资福利支出500万元，占50%。")
+    assert [lab for _, lab in got] == ["本年支出", "基本支出占比", "项目支出占比", "工资福利支出", "工资福利支出占比"]
