@@ -359,7 +359,7 @@ def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
             s = rest
         else:
             break
-    return clean(s) if s != label else label
+    return clean(s, lambda phrase: [w for w, _ in tags(phrase)]) if s != label else label
 
 
 def _after_words(norm: str, found: list[Found], i: int, tags: Tagger | None) -> str | None:

@@ -382,3 +382,7 @@ def test_units_named_after_the_year_without_a_genre_word_between() -> None:
 def test_a_share_of_the_subject_named_before_zhan() -> None:
     got = labels("本年支出1000万元。基本支出占总支出的73.6%，项目支出占26.4%；其中工资福利支出500万元，占50%。")
     assert [lab for _, lab in got] == ["本年支出", "基本支出占比", "项目支出占比", "工资福利支出", "工资福利支出占比"]
+
+
+def test_other_self_names_open_no_label() -> None:
+    assert labels("我处共有在职人员32人。") == [("32人", "在职人员")]
