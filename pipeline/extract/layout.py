@@ -90,8 +90,33 @@ def build_paragraphs(report: Report) -> Report:
             current.append(ln)
         prev = ln
     flush()
-    report.paragraphs = paragraphs
+    report.paragraphs = [q for par in paragraphs for q in _split_trailing_heading(par)]
+    for n, par in enumerate(report.paragraphs):
+        par.index = n
     return report
+
+
+def _split_trailing_heading(par: Paragraph) -> list[Paragraph]:
+    """…具体情况报告如下：一、部门概况 — a heading run on after the colon that ends the paragraph before it
+    (printed on one line) opens a paragraph of its own."""
+    if par.table is not None:
+        return [par]
+    at = max(par.norm.rfind(":"), par.norm.rfind("："))
+    tail = par.norm[at + 1:].strip() if at > 0 else ""
+    if not tail or len(tail) > 24 or re.search(r"[，,。；;:：]", tail):
+        return [par]
+    if not any(p.match(tail) and tail[p.match(tail).end():].strip() for _, p in markers()):
+        return [par]
+    cut = at + 1
+    head, rest = par.text[:cut], par.text[cut:]
+    lead = len(rest) - len(rest.lstrip())
+    first = Paragraph(index=par.index, text=head, norm=par.norm[:cut], glyphs=par.glyphs[:cut], page=par.page,
+                      size=par.size, display=par.display)
+    start = cut + lead
+    page = next((g.page for g in par.glyphs[start:] if g is not None), par.page)
+    second = Paragraph(index=par.index, text=par.text[start:], norm=par.norm[start:], glyphs=par.glyphs[start:],
+                       page=page, size=par.size, display=par.display)
+    return [first, second]
 
 
 def _margins(report: Report, body_size: float) -> dict[int, tuple[float, float, float]]:

@@ -47,8 +47,9 @@ def _number_value(number: str) -> int:
     return int(parse_cn_number(number) or 0)
 
 
-def _candidate(p: Paragraph) -> _Candidate | None:
-    if p.table is not None or p.display or not p.norm.strip():
+def _candidate(p: Paragraph, nxt: Paragraph | None = None) -> _Candidate | None:
+    # a heading may be set larger than the body (display); the title never starts with a marker
+    if p.table is not None or not p.norm.strip():
         return None
     text = p.norm.lstrip()
     lead = len(p.norm) - len(text)
@@ -60,7 +61,13 @@ def _candidate(p: Paragraph) -> _Candidate | None:
         rest_start = lead + m.end()
         rest = p.norm[rest_start:]
         if not rest.strip():
-            return None
+            # the marker alone on its line, the title on the next: 三、 / 支出决算情况说明
+            title = nxt.text.strip() if nxt is not None and nxt.table is None else ""
+            if not title or _candidate(nxt) is not None or _CLAUSE_END.search(title[:-1]):
+                return None
+            eligible = len(title) <= cfg["max_title"]
+            return _Candidate(p, kind, m.group(1), _number_value(m.group(1)), _TITLE_END.split(title)[0], len(p.norm),
+                              title[-1:] in cfg["list_end"], eligible)
         end = _TITLE_END.search(rest)
         clause = _CLAUSE_END.search(rest)
         title_end = end.start() if end else len(rest)
@@ -77,7 +84,7 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
     """Sibling runs: consecutive same-kind markers counting up 1, 2, 3 … without a higher marker between."""
     runs: list[list[_Candidate]] = []
     open_runs: dict[str, list[_Candidate]] = {}
-    kinds = [k for k, _ in markers()]
+    kinds = list(dict.fromkeys(k for k, _ in markers()))  # a kind may have several patterns: (1) and 1）
     for c in cands:
         run = open_runs.get(c.kind)
         if run is not None and c.value == run[-1].value + 1:
@@ -93,7 +100,9 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
 
 
 def build_outline(report: Report) -> Report:
-    cands = [c for c in (_candidate(p) for p in report.paragraphs) if c is not None]
+    paras = report.paragraphs
+    cands = [c for c in (_candidate(p, paras[i + 1] if i + 1 < len(paras) else None) for i, p in enumerate(paras))
+             if c is not None]
     headings: list[_Candidate] = []
     for run in _runs(cands):
         # a list of duties: most items end their first clause with ；

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.model import Report
 from pipeline.reconcile import reconcile
 
+from .flattened import find_flattened_rows
 from .layout import build_paragraphs, mark_furniture
 from .metadata import extract_metadata
 from .outline import build_outline
@@ -53,10 +54,11 @@ STAGES: list[Stage] = [
     build_paragraphs,
     merge_continued,
     build_outline,
+    extract_metadata,  # before the figures: a label keeps a year other than the report's
     find_prose_figures,
+    find_flattened_rows,
     add_table_figures,
     number_figures,
-    extract_metadata,
     reconcile,
 ]
 

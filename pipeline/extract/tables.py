@@ -80,9 +80,11 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
     cols = _cols()
     unit = title_unit
     for r in rows:
-        for c in r:
+        for ci, c in enumerate(r):
             d = declared_unit(normalise(c))
-            if d:
+            # the table's unit: 单位：万元, a row-block header (年度预算执行情况（万元）) or a cell alone in its
+            # row; a value column's header (人均标准（元）) declares that column's unit only
+            if d and (ci == 0 or "单位" in c or sum(bool(x) for x in r) == 1):
                 unit = d[0]
                 break
     table.unit = unit
@@ -99,9 +101,10 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
             above = []
             continue
         first_value = numeric[0] if numeric else len(row)
+        header_row = _aligned(header, first_value, len(row))
         # the header says where labels end and values begin (年度指标值 is a value even when it is text)
         # (the first column always holds the row's name)
-        header_values = [ci for ci, h in enumerate(header) if ci > 0 and _VALUE_HEADER.search(h or "")]
+        header_values = [ci for ci, h in enumerate(header_row) if ci > 0 and _VALUE_HEADER.search(h or "")]
         if header_values and header_values[0] <= first_value:
             first_value = header_values[0]
         filled = []
@@ -120,7 +123,7 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
             text = norm_row[ci]
             if not text or text in _EMPTY:
                 continue
-            col = header[ci] if ci < len(header) else ""
+            col = header_row[ci] if ci < len(header_row) else ""
             col_clean = re.sub(r"[(（][^()（）]*[)）]", "", col)
             box = _box(table, ri, ci)
             found = find_figures(text)
@@ -148,12 +151,16 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
                 kind, u = "score", "分"
             elif role == "rate":
                 kind, u = "percent", "%"
+            elif (col_unit := declared_unit(normalise(col))) and role in ("budget", "actual", None):
+                kind, u = "amount", col_unit[0]  # 金额（元） over a column in a 万元 table
             elif unit and role in ("budget", "actual", None):
                 kind, u = "amount", unit
             else:
                 kind, u = "count", ""
             f = Found(0, len(text), kind, value, u, decimals_of(text), None, yuan(value, u))
-            figures.append(_figure(table, ri, ci, f, row[ci], row_label + col_clean, box, col_clean, row_label, role))
+            subject = _score_subject(header_row, cols) if role in ("score_max", "score") and unit else None
+            label = (subject or row_label) + col_clean
+            figures.append(_figure(table, ri, ci, f, row[ci], label, box, col_clean, row_label, role))
     return figures
 
 
@@ -166,6 +173,23 @@ def _is_value(text: str) -> bool:
 
 
 _VALUE_HEADER = re.compile(r"指标值|完成值|预算|执行|决算|分值|得分|率|金额|数额|实际|目标值")
+
+
+def _score_subject(header: list[str], cols: dict[str, re.Pattern[str]]) -> str | None:
+    """In a funds row (预算数 | 执行数 | 分值 | 执行率 | 得分) the score is the rate's: 执行率分值."""
+    has_money = any(_role(re.sub(r"[(（][^()（）]*[)）]", "", h or ""), cols) in ("budget", "actual") for h in header)
+    rate = next((re.sub(r"[(（][^()（）]*[)）]", "", h) for h in header if h and cols["rate_columns"].search(h)), None)
+    return rate if has_money and rate else None
+
+
+def _aligned(header: list[str], first_value: int, width: int) -> list[str]:
+    """A header row whose names start at the first column while its value rows start with a row name
+    (a merged cell to the left of the header): its names stand over the value columns."""
+    names = [h for h in header if h]
+    if (first_value >= 1 and header and header[0] and _VALUE_HEADER.search(header[0])
+            and len(names) == width - first_value and all(header[: len(names)])):
+        return [""] * first_value + names
+    return header
 
 
 def _merged_from_left(table: Table, ri: int, ci: int) -> bool:
@@ -218,8 +242,8 @@ def _figure(table: Table, ri: int, ci: int, f: Found, printed: str, label: str |
 
 
 def title_unit_before(paragraphs: list[Paragraph], index: int) -> str | None:
-    """A unit declared in the text just above a table (单位：万元)."""
-    for p in reversed(paragraphs[max(0, index - 2):index]):
+    """A unit declared in the text just above a table (单位：万元), under its title and notes."""
+    for p in reversed(paragraphs[max(0, index - 3):index]):
         if p.table is None:
             d = declared_unit(p.norm)
             if d:

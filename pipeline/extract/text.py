@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import cn2an
+
 # Full-width punctuation that carries meaning for parsing; the rest of NFKC's single-character
 # foldings (full-width digits, Kangxi radicals that PDFs print for 一/二…) come from unicodedata.
 _KEEP = {"，", "。", "、", "；", "：", "！", "？", "“", "”", "‘", "’", "《", "》", "【", "】", "—"}
@@ -47,27 +49,15 @@ def decimals_of(s: str) -> int:
     return len(s.split(".", 1)[1]) if "." in s else 0
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
-
-
 def parse_cn_number(s: str) -> float | None:
-    """三千 → 3000, 十二 → 12, 一亿二千万 → 120000000; None when it is not a numeral."""
+    """三千 → 3000, 十二 → 12, 三点五 → 3.5, 壹仟 → 1000, 一亿二千万 → 120000000; None when it is not a numeral.
+
+    The conversion is cn2an's; finding where a numeral starts and ends is the caller's.
+    """
     if not s:
         return None
-    total = section = 0
-    digit = None
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_SMALL:
-            section += (digit if digit is not None else 1) * _CN_SMALL[ch]
-            digit = None
-        elif ch in _CN_BIG:
-            section += digit or 0
-            total = (total + section) * _CN_BIG[ch] if ch == "亿" else total + section * _CN_BIG[ch]
-            section, digit = 0, None
-        else:
-            return None
-    return float(total + section + (digit or 0))
+    try:
+        value = cn2an.cn2an(s, "normal")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return float(value)

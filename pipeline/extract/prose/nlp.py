@@ -16,6 +16,7 @@ import tempfile
 from functools import cache
 
 import jieba
+import jieba.posseg
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -60,7 +61,7 @@ def figure_labeler(doc: Doc) -> Doc:
     spans = list(doc.spans.get("figures", []))
     found: list[Found] = [s._.found for s in spans]
     ctx = doc._.context or {}
-    labels = label_figures(doc.text, found, ctx.get("body_start", 0), words=_words)
+    labels = label_figures(doc.text, found, ctx.get("body_start", 0), words=_words, tags=_tags, context=ctx)
     for span, label in zip(spans, labels):
         span._.label = label
     return doc
@@ -73,6 +74,13 @@ def _tokenizer_nlp() -> Language:
 
 def _words(phrase: str) -> list[str]:
     return [t.text for t in _tokenizer_nlp().tokenizer(phrase)]
+
+
+@cache
+def _tags(phrase: str) -> list[tuple[str, str]]:
+    """(word, part of speech) by jieba's tagger, which knows the vocabulary's domain words too."""
+    pipeline()  # the domain words are added to jieba there
+    return [(w.word, w.flag) for w in jieba.posseg.cut(phrase)]
 
 
 @cache
@@ -93,10 +101,17 @@ def analyse(texts: list[tuple[str, dict]]) -> list[Doc]:
     """Run the pipeline over (normalised text, context) pairs."""
     nlp = pipeline()
     docs = []
+    last_subject = None
     for text, ctx in texts:
         doc = nlp.make_doc(text)
         doc._.context = dict(ctx)
+        # a paragraph that goes on from the one before may speak of the subject that one named last
+        if doc._.context.pop("carry_subject", False) and last_subject:
+            doc._.context["prev_label"] = last_subject
         for _, proc in nlp.pipeline:
             doc = proc(doc)
         docs.append(doc)
+        last_subject = next((s._.label for s in reversed(doc.spans["figures"])
+                             if s._.label and s._.found.kind != "percent" and "百分点" not in s._.found.unit),
+                            last_subject if not doc.spans["figures"] else None)
     return docs
