@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import settings
+from pipeline.cli.extract import add_ocr_option
 
 if TYPE_CHECKING:
     from pipeline.store import Store
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", help="PDF files, folders (every *.pdf below) or globs")
     _common(p)
+    add_ocr_option(p)
     p.add_argument("--dask", action="store_true", help="run the document tasks on a local Dask cluster")
     p.add_argument("--dask-address", metavar="ADDRESS", help="run them on the Dask cluster at ADDRESS")
     p.set_defaults(func=_run_ingest)
@@ -120,6 +122,10 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
     _store_by_env(args.db)
     _protect(own_api=True)
+    if args.ocr:  # the extraction workers (and Dask's) read the mode from the environment they inherit
+        from pipeline.extract.ocr import MODE_ENV
+
+        os.environ[MODE_ENV] = args.ocr
     use_dask = args.dask or bool(args.dask_address)
     if not use_dask:
         # Extraction workers start (imports, dictionaries) while Prefect starts its temporary API.
@@ -159,6 +165,8 @@ def _print_summary(summary: dict, store: Store) -> None:
     print(f"ingest run {summary['run_id']}: {total} file(s) in {summary['seconds']:g} s{rate}")
     for status in ("ok", "duplicate", "failed"):
         print(f"  {status:<10} {summary[status]}")
+    if summary.get("ocr_pages"):
+        print(f"  {'OCR pages':<10} {summary['ocr_pages']} (scanned or without usable text)")
     if summary["failed"]:
         files = store.ingest_files_df(summary["run_id"])
         failed = files[files["status"] == "failed"]

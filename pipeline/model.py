@@ -62,6 +62,8 @@ class Page:
     height: float
     lines: list[Line] = field(default_factory=list)
     has_text: bool = True
+    ocr: str | None = None  # why the page was read by OCR (scan, garbage, always); None: its text layer
+    ocr_boxes: list[tuple[BBox, float]] = field(default_factory=list)  # OCR characters: box, confidence
 
 
 @dataclass
@@ -135,6 +137,8 @@ class Figure:
     column: str | None = None  # table column header, for table rules
     row_label: str | None = None  # table row header
     role: str | None = None  # budget / actual / rate / score_max / score ... (table figures)
+    ocr_confidence: float | None = None  # the OCR engine's confidence, for figures read from a scan
+    low_confidence: bool = False  # read by OCR below its confidence threshold: look at the scan
 
     def __post_init__(self) -> None:
         self.kind = Kind(self.kind)  # stages may pass the plain word; an unknown one is a bug, said here
@@ -187,6 +191,7 @@ class Source:
     sha256: str
     pages: int
     path: str | None = None
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR
 
 
 @dataclass

@@ -18,7 +18,8 @@ def to_contract(report: Report) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "extractor_version": EXTRACTOR_VERSION,
-        "source": {"file": report.source.file, "sha256": report.source.sha256, "pages": report.source.pages},
+        "source": {"file": report.source.file, "sha256": report.source.sha256, "pages": report.source.pages,
+                   "ocr_pages": report.source.ocr_pages},
         "report": {
             "title": report.meta.title,
             "unit": report.meta.unit,
@@ -35,7 +36,9 @@ def to_contract(report: Report) -> dict[str, Any]:
             {"id": f.id, "kind": str(f.kind), "value": _num(f.value), "unit": f.unit, "value_yuan": _num(f.value_yuan),
              "label": f.label, "qualifier": f.qualifier, "page": f.page,
              "bbox": [round(x, 2) for x in f.bbox] if f.bbox else None, "section": f.section, "text": f.text,
-             "table": f.table, "cell": list(f.cell) if f.cell else None}
+             "table": f.table, "cell": list(f.cell) if f.cell else None,
+             **({"ocr_confidence": f.ocr_confidence, "low_confidence": f.low_confidence}
+                if f.ocr_confidence is not None else {})}
             for f in report.figures
         ],
         "checks": [

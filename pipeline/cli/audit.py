@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import settings
+from pipeline.cli.extract import add_ocr_option
 
 DEFAULT_OUT = settings.AUDIT_OUT
 
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", "-o", type=Path, default=DEFAULT_OUT, help=f"folder to write into (default {DEFAULT_OUT}/)"
     )
+    add_ocr_option(p)
     p.set_defaults(func=run_audit)
 
 
@@ -48,7 +50,7 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
+def extract_items(paths: list[Path], ocr: str | None = None) -> Iterator[tuple[dict, Path | None]]:
     """Extract each PDF; one that fails becomes an error document so that it still shows in the index."""
     from pipeline.audit import error_doc
     from pipeline.errors import ReportError
@@ -58,7 +60,7 @@ def extract_items(paths: list[Path]) -> Iterator[tuple[dict, Path | None]]:
 
     for path in pdf_files(paths):
         try:
-            doc = to_contract(extract(path))
+            doc = to_contract(extract(path, ocr=ocr))
         except ReportError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
             yield error_doc(path.name, exc.reason, _sha256(path)), path
@@ -115,7 +117,7 @@ def run_audit(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     if args.paths:
-        items += list(extract_items(args.paths))
+        items += list(extract_items(args.paths, args.ocr))
     if not items:
         print("error: no PDF files found", file=sys.stderr)
         return 2

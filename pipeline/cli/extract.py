@@ -13,7 +13,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("extract", help="extract one report to the JSON contract")
     p.add_argument("pdf", type=Path)
     p.add_argument("--json", dest="out", default="-", help="output file, or - for standard output")
+    add_ocr_option(p)
     p.set_defaults(func=run_extract)
+
+
+def add_ocr_option(p: argparse.ArgumentParser) -> None:
+    """`--ocr auto|always|never`, for every command that extracts."""
+    p.add_argument(
+        "--ocr",
+        choices=("auto", "always", "never"),
+        default=None,
+        help="read pages by OCR: auto (scans and text layers that are not text; the default), always, never",
+    )
 
 
 def run_extract(args: argparse.Namespace) -> int:
@@ -22,7 +33,7 @@ def run_extract(args: argparse.Namespace) -> int:
     from pipeline.serialize import to_contract
 
     try:
-        report = extract(args.pdf)
+        report = extract(args.pdf, ocr=args.ocr)
     except ReportError as exc:
         from pipeline.safety import printable  # the file's name may carry terminal escapes
 

@@ -12,6 +12,8 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pipeline.errors import ReportError
 from pipeline.model import Glyph, Line, Page, Report, Source, Table
 
+from .ocr import default_mode, plan_page, read_pages
+
 # pdfplumber's table finder is the costliest call per page; only pages with ruling lines get it.
 _TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "intersection_tolerance": 4}
 _MIN_TEXT_CHARS = 20  # fewer printable characters in the whole file: a scan without a text layer
@@ -25,8 +27,11 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_pdf(path: str | Path) -> Report:
+def read_pdf(path: str | Path, ocr: str | None = None) -> Report:
     """Open a submitted file and read every page's lines and ruled tables.
+
+    `ocr` (auto, always, never; default from the environment, else auto) says which pages are read by
+    OCR: in auto, those without a text layer over a scan and those whose text layer is not text.
 
     Raises ReportError (file name and reason) for anything that is not a readable report.
     """
@@ -45,11 +50,13 @@ def read_pdf(path: str | Path) -> Report:
             raise ReportError(name, "encrypted PDF (a password is needed)") from exc
         raise ReportError(name, f"corrupt or unreadable PDF ({_cause(exc).__class__.__name__})") from exc
     report = Report(source=Source(file=name, sha256=sha256_of(path), pages=0, path=str(path)))
+    mode = ocr or default_mode()
     try:
         with pdf:
             report.source.pages = len(pdf.pages)
             for page in pdf.pages:
                 _read_page(page, report)
+                plan_page(page, report, mode)
     except ReportError:
         raise
     except Exception as exc:  # a damaged page stream surfaces only when the page is parsed
@@ -59,10 +66,15 @@ def read_pdf(path: str | Path) -> Report:
         raise ReportError(name, f"corrupt or unreadable PDF ({cause.__class__.__name__}: {cause})"[:300]) from exc
     if report.source.pages == 0:
         raise ReportError(name, "PDF has no pages")
+    try:
+        read_pages(report, path)
+    except RuntimeError as exc:
+        raise ReportError(name, str(exc)) from exc
     chars = sum(len(line.text.strip()) for p in report.pages for line in p.lines)
     chars += sum(len(c or "") for t in report.tables for row in t.rows for c in row)
     if chars < _MIN_TEXT_CHARS:
-        raise ReportError(name, "no text layer (a scanned image?); OCR is needed")
+        raise ReportError(name, "no text layer (a scanned image?); OCR is off (--ocr never)" if mode == "never"
+                          else "no text layer, and none that OCR could read")
     return report
 
 

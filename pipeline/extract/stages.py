@@ -14,6 +14,7 @@ from pipeline.reconcile import reconcile
 from .flattened import find_flattened_rows
 from .layout import build_paragraphs, mark_furniture
 from .metadata import extract_metadata
+from .ocr_review import figure_confidence, flag_doubtful_checks
 from .outline import build_outline
 from .pdfread import read_pdf
 from .prose import find_prose_figures
@@ -59,13 +60,17 @@ STAGES: list[Stage] = [
     find_flattened_rows,
     add_table_figures,
     number_figures,
+    figure_confidence,
     reconcile,
+    flag_doubtful_checks,
 ]
 
 
-def extract(path: str | Path, stages: list[Stage] | None = None) -> Report:
-    """Read and analyse one submitted report. Raises ReportError for an unreadable file."""
-    report = read_pdf(path)
+def extract(path: str | Path, stages: list[Stage] | None = None, ocr: str | None = None) -> Report:
+    """Read and analyse one submitted report. Raises ReportError for an unreadable file.
+
+    `ocr`: auto, always or never (see `read_pdf`)."""
+    report = read_pdf(path, ocr=ocr)
     for stage in stages or STAGES:
         report = stage(report)
     return report

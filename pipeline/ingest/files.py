@@ -199,6 +199,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
         "run_id": run_id,
         "files": sum(per_status.values()),
         **{s: per_status.get(s, 0) for s in ("ok", "duplicate", "failed")},
+        "ocr_pages": store.run_ocr_pages(run_id),
     }
 
 

@@ -14,6 +14,7 @@ import os
 import resource
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 
 from pipeline import settings
 from pipeline.errors import ReportError
+from pipeline.extract import ocr
+from pipeline.extract.ocr import SECONDS_PER_PAGE as OCR_SECONDS_PER_PAGE
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool) -> None:
     """A worker process: answers paths with ("ok", result) / ("report_error", file, reason) / ("error", text)."""
     if warm:
         _warm()
+    # before OCR starts, the parent hears how many pages it reads and extends the file's time limit
+    ocr.set_listener(lambda pages: conn.send(("ocr_pages", pages)))
     conn.send(("ready", os.getpid(), _peak_rss_kb()))
     while True:
         try:
@@ -176,11 +181,19 @@ class ExtractorPool:
         """
         worker = self._handover(str(path))
         healthy = False
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             try:
-                if not worker.conn.poll(timeout):
-                    raise ExtractionTimeout(f"extraction took longer than {timeout:g} s and was stopped")
-                reply = worker.conn.recv()
+                while True:
+                    left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                    if not worker.conn.poll(left):
+                        raise ExtractionTimeout(f"extraction took longer than {timeout:g} s and was stopped")
+                    reply = worker.conn.recv()
+                    if reply[0] != "ocr_pages":
+                        break
+                    if deadline is not None:  # each page read by OCR adds its allowance to the limit
+                        deadline += reply[1] * OCR_SECONDS_PER_PAGE
+                        timeout += reply[1] * OCR_SECONDS_PER_PAGE
             except (EOFError, OSError) as exc:
                 worker.process.join(1)
                 raise ExtractorCrashed(

@@ -127,6 +127,15 @@ class IngestLogMixin:
         with self.engine.connect() as conn:
             return self._files_per_status(conn, run_id)
 
+    def run_ocr_pages(self, run_id: int) -> int:
+        """Pages read by OCR in the documents run `run_id` stored (the contract's source.ocr_pages)."""
+        docs = sa.select(ingest_files.c.document_id).where(
+            ingest_files.c.run_id == run_id, ingest_files.c.status == FileStatus.OK
+        )
+        with self.engine.connect() as conn:
+            extras = conn.execute(sa.select(documents.c.extra).where(documents.c.id.in_(docs))).scalars()
+            return sum(len(((e or {}).get("source") or {}).get("ocr_pages") or []) for e in extras)
+
     def file_status(self, run_id: int, path: str) -> dict[str, Any] | None:
         """The last status `path` got in run `run_id`: status, sha256, reason, document_id."""
         with self.engine.connect() as conn:

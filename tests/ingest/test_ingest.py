@@ -75,7 +75,7 @@ def test_every_kind_of_file_gets_its_status(store: Store, tmp_path: Path) -> Non
     assert len(rows) == len(out)  # one row per file, no more
     by_path = dict(zip(rows["path"], rows["status"]))
     assert by_path == {o.path: o.status for o in out.values()}
-    assert run_summary(store, run) == {"run_id": run, "files": 9, "ok": 4, "duplicate": 1, "failed": 4}
+    assert run_summary(store, run) == {"run_id": run, "files": 9, "ok": 4, "duplicate": 1, "failed": 4, "ocr_pages": 0}
     docs = store.documents_df()
     # four reports, and the three bad files that have bytes (the missing one has no sha256)
     assert sorted(docs["status"]) == ["failed"] * 3 + ["ok"] * 4
