@@ -25,6 +25,8 @@ score: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	$(PY) bench/bench_extract.py
+	$(PY) bench/bench_reconcile.py
+	$(PY) bench/bench_planted_corpus.py
 
 bench-batch: $(VENV_STAMP)
 	$(PY) bench/bench_batch.py
