@@ -271,3 +271,11 @@ def test_probed_wordings(sentence: str, result: str, status: str) -> None:
 def test_changes_of_opposite_direction_are_not_summed() -> None:
     r = run("基本支出比上年增加50万元，项目支出比上年减少30万元，总支出比上年增加20万元。")
     assert not [c for c in r.checks if c.detector == "discovery_sum"]
+
+
+def test_income_total_is_this_year_s_income_and_the_carry_over() -> None:
+    text = ("（一）本单位2024年度总收入736.20万元，其中本年收入601.40万元。\n1.财政拨款收入590.00万元。\n"
+            "2.上年结转和结余134.80万元。")
+    assert only(run(text), "736.20万元").status == "pass"
+    slip = run(text.replace("601.40", "611.40"))
+    assert [c.status for c in about(slip, "736.20万元")] == ["fail"]

@@ -14,6 +14,16 @@ def _first(pattern: str, items, exclude=()) -> object | None:
     return next((it.fig for it in items if it.fig.id not in exclude and r.search(it.fig.label or "")), None)
 
 
+def _within(ctx: Context, section: str | None, root: str | None) -> bool:
+    """`section` is `root` or one of the sections it opens."""
+    parents = {s.id: s.parent for s in ctx.report.sections}
+    while section is not None:
+        if section == root:
+            return True
+        section = parents.get(section)
+    return root is None
+
+
 @detector("identity", reads=("items", "groups"))
 def find(ctx: Context) -> list[Claim]:
     """A figure whose label is an identity's result, with the identity's terms stated before it nearby."""
@@ -24,7 +34,12 @@ def find(ctx: Context) -> list[Claim]:
             f = it.fig
             if f.kind != "amount" or not result_rx.search(f.label or "") or not it.role.level:
                 continue
-            if rule.get("pinned"):
+            if rule.get("scope") == "section":
+                # the standard statement's lines, each stated once in the section (总收入 … 其中本年收入 …
+                # 上年结转和结余 …): its terms may follow the result
+                near = [p for p in ctx.items[max(0, it.n - 20):it.n + 20] if p is not it and p.fig.kind == "amount"
+                        and p.role.level and _within(ctx, p.fig.section, f.section)]
+            elif rule.get("pinned"):
                 # a slip is claimed only where the terms stand in the result's own paragraph, before it
                 near = [p for p in ctx.by_paragraph.get(f.paragraph, []) if p.pos < it.pos
                         and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids]
