@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from pipeline.errors import ReportError
+    from pipeline.errors import ReportError, printable
     from pipeline.extract import extract
     from pipeline.serialize import to_contract
 
@@ -27,6 +27,7 @@ def run_extract(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     doc = to_contract(report)
+    doc["source"]["file"] = printable(doc["source"]["file"])  # else a name not in UTF-8 cannot be written
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     if args.out == "-":
         sys.stdout.write(text + "\n")

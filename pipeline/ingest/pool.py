@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import settings
-from pipeline.errors import ReportError
+from pipeline.errors import ReportError, printable
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,15 @@ class ExtractorCrashed(Exception):
 
 
 def extract_contract(path: str) -> dict:
-    """Extract one report to its contract dict (what a worker process runs)."""
+    """Extract one report to its contract dict (what a worker process runs), structural guards first."""
     from pipeline.extract import extract
+    from pipeline.pdfguard import check_pdf
     from pipeline.serialize import to_contract
 
-    return to_contract(extract(path))
+    check_pdf(path)
+    doc = to_contract(extract(path))
+    doc["source"]["file"] = printable(doc["source"]["file"])  # a name of any bytes, as storable text
+    return doc
 
 
 def _warm() -> None:
@@ -60,28 +64,53 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
 
 
-def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool) -> None:
-    """A worker process: answers paths with ("ok", result) / ("report_error", file, reason) / ("error", text)."""
+def _limit_memory(mb: int) -> None:
+    # Address space, not RSS: a runaway allocation fails with MemoryError in this worker instead of
+    # the OOM killer choosing a victim on the whole machine.
+    try:
+        cap = mb * 2**20
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):  # e.g. a container that forbids it: the time limit still holds
+        log.debug("cannot limit worker memory", exc_info=True)
+
+
+def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool, memory_mb: int | None = None) -> None:
+    """A worker process: answers jobs with ("ok", result) / ("report_error", file, reason) / ("error", text).
+
+    A job is a path (for `func`) or a (function, path) pair.
+    """
     if warm:
         _warm()
+    if memory_mb:
+        _limit_memory(memory_mb)
     conn.send(("ready", os.getpid(), _peak_rss_kb()))
     while True:
         try:
-            path = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):  # the parent is gone
             return
-        if path is None:
+        if job is None:
             return
+        run, path = job if isinstance(job, tuple) else (func, job)
+        spent = False
         try:
-            reply: tuple = ("ok", func(path))
+            reply: tuple = ("ok", run(path))
         except ReportError as exc:
             reply = ("report_error", exc.file, exc.reason)
+        except MemoryError:
+            reply = ("report_error", Path(path).name, f"needs more memory than the limit of {memory_mb} MB")
+            spent = True  # what failed to allocate may have left the heap in pieces: start afresh
         except BaseException as exc:  # a bug on one file must not end the worker
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
         try:
             conn.send((*reply, _peak_rss_kb()))
         except Exception as exc:  # e.g. a result that cannot be pickled
             conn.send(("error", f"cannot send the result ({type(exc).__name__}: {exc})"[:500], _peak_rss_kb()))
+        if spent:
+            return
 
 
 def _preload_modules() -> list[str]:
@@ -135,8 +164,10 @@ class ExtractorPool:
         func: Callable[[str], Any] = extract_contract,
         warm: bool = True,
         start_timeout: float = 120.0,
+        memory_mb: int | None = settings.WORKER_MEMORY_MB,
     ) -> None:
         self.max_workers = max(1, int(max_workers))
+        self.memory_mb = memory_mb
         self.max_tasks = max_tasks
         self.func = func
         self.warm = warm
@@ -174,7 +205,11 @@ class ExtractorPool:
 
         `timeout` (seconds, None = no limit) counts from the moment the worker gets the file.
         """
-        worker = self._handover(str(path))
+        return self.run(None, path, timeout)
+
+    def run(self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
+        """`func(path)` (a module-level function; None: the pool's own) in a worker, as `extract`."""
+        worker = self._handover(str(path) if func is None else (func, str(path)))
         healthy = False
         try:
             try:
@@ -215,13 +250,13 @@ class ExtractorPool:
 
     # -- workers ---------------------------------------------------------------------------------------
 
-    def _handover(self, path: str) -> _Worker:
+    def _handover(self, job: Any) -> _Worker:
         # An idle worker may have died meanwhile (e.g. the OOM killer): that is not this file's fault,
         # so it gets one fresh worker before anything is blamed on it.
         for attempt in range(2):
             worker = self._acquire()
             try:
-                worker.conn.send(path)
+                worker.conn.send(job)
                 return worker
             except OSError as exc:
                 self._release(worker, False)
@@ -252,7 +287,10 @@ class ExtractorPool:
         parent, child = self._ctx.Pipe()
         # daemon: a worker never outlives its parent's normal exit; after a kill -9 it sees EOF and ends
         proc = self._ctx.Process(
-            target=_worker_main, args=(child, self.func, self.warm), name="pipeline-extract", daemon=True
+            target=_worker_main,
+            args=(child, self.func, self.warm, self.memory_mb),
+            name="pipeline-extract",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -319,8 +357,12 @@ class InlineExtractor:
         self.func = func
 
     def extract(self, path: str | Path, timeout: float | None = None) -> Any:
+        return self.run(None, path, timeout)
+
+    def run(self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = None) -> Any:
+        """`func(path)` (None: this extractor's own) here and now; errors as `ExtractorPool.run`."""
         try:
-            return self.func(str(path))
+            return (func or self.func)(str(path))
         except ReportError:
             raise
         except Exception as exc:  # a bug on one file is that file's failure
