@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +60,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(s)
     s.set_defaults(func=_run_serve)
 
+    srv = sub.add_parser(
+        "server",
+        help="start or stop a lasting local Prefect server that ingest and serve reuse",
+        description="`start`: a local Prefect server (with its UI) in the background, kept after this "
+        "command ends; every later `pipeline ingest`/`serve` without PREFECT_API_URL reuses it instead of "
+        "starting Prefect's temporary API (a minute on a busy machine). `stop` ends it. `status` says "
+        "whether one runs. State and run history: $PIPELINE_SERVER_HOME (default ~/.prefect/pipeline-server).",
+    )
+    srv.add_argument("action", choices=("start", "stop", "status"))
+    srv.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
+    srv.set_defaults(func=_run_server)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", help=settings.DB_HELP)
@@ -87,12 +100,20 @@ def _show_progress() -> None:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from pipeline.ingest import default_pool, open_store
+    """Exit codes: 0 every file got a status (failed ones included); 1 the batch failed otherwise;
+    3 the store failed (one line names it and the cause); 4 Prefect's API could not be had;
+    130 / 143 stopped by SIGINT / SIGTERM."""
+    from flows.runtime import Stopped, choose_api, process_age, startup_failure, stop_on_signals
+    from pipeline.ingest import BatchStopped, default_pool, open_store
+    from pipeline.store import StoreError
 
+    t0 = time.perf_counter() - (process_age() or 0.0)
     use_dask = args.dask or bool(args.dask_address)
+    pool = default_pool(args.workers)
     if not use_dask:
         # Extraction workers start (imports, dictionaries) while Prefect starts its temporary API.
-        default_pool(args.workers).prestart(args.workers)
+        pool.prestart(args.workers)
+    api = choose_api()  # a server left by `pipeline server start`, else the temporary API with time to start
     quiet = _prefect_env(quiet=True)
     from flows.ingest import ingest_batch, ingest_batch_dask
 
@@ -101,26 +122,45 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
     paths = [str(p) for p in args.paths]
     try:
-        if use_dask:
-            summary = ingest_batch_dask(
-                paths, db_url=args.db, workers=args.workers, timeout=args.timeout, address=args.dask_address
-            )
-        else:
-            summary = ingest_batch(paths, db_url=args.db, workers=args.workers, timeout=args.timeout)
+        with stop_on_signals(pool.terminate):
+            if use_dask:
+                summary = ingest_batch_dask(
+                    paths, db_url=args.db, workers=args.workers, timeout=args.timeout, address=args.dask_address
+                )
+            else:
+                summary = ingest_batch(paths, db_url=args.db, workers=args.workers, timeout=args.timeout)
+    except Stopped as exc:
+        print(f"stopped by {exc}: the files without a status in this run are ingested by the next one",
+              file=sys.stderr)  # fmt: skip
+        return 128 + exc.signum
+    except (BatchStopped, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except Exception as exc:
-        print(f"error: the batch failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        hint = startup_failure(exc)
+        if hint:
+            print(f"error: {hint}", file=sys.stderr)
+            return 4
+        print(f"error: the batch failed: {type(exc).__name__}: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
         return 1
-    _print_summary(summary, open_store(args.db))
+    _print_summary(summary, open_store(args.db), wall=time.perf_counter() - t0, api=api)
     return 0
 
 
-def _print_summary(summary: dict, store: Store) -> None:
+_API_WORDS = {"configured": "PREFECT_API_URL", "reused": "the local server", "temporary": "a temporary API"}
+
+
+def _print_summary(summary: dict, store: Store, wall: float | None = None, api: str | None = None) -> None:
     total = summary["submitted"]
     if total == 0:
         print("no files to ingest", file=sys.stderr)
         return
     rate = f", {summary['reports_per_min']:g} reports/min" if summary.get("reports_per_min") else ""
-    print(f"ingest run {summary['run_id']}: {total} file(s) in {summary['seconds']:g} s{rate}")
+    print(f"ingest run {summary['run_id']}: {total} file(s) in {summary['seconds']:g} s of work{rate}")
+    if wall is not None:
+        # What the command cost in all: Prefect's start-up (and the workers') is the difference.
+        print(f"  wall time {wall:.1f} s (Prefect through {_API_WORDS.get(api or '', api)}: "
+              f"{max(wall - summary['seconds'], 0):.1f} s before and after the work)")  # fmt: skip
     for status in ("ok", "duplicate", "failed"):
         print(f"  {status:<10} {summary[status]}")
     if summary["failed"]:
@@ -131,6 +171,27 @@ def _print_summary(summary: dict, store: Store) -> None:
             print(f"  {path}: {reason}")
         if len(failed) > 50:
             print(f"  ... and {len(failed) - 50} more (pipeline query / the store's ingest_files)")
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    from flows.runtime import running_server, server_home, start_server, stop_server
+
+    if args.action == "start":
+        try:
+            state = start_server(port=args.port)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        word = "already running" if state.get("already") else "started"
+        print(f"Prefect server {word}: {state['ui']} (API {state['api']}); `pipeline server stop` ends it")
+        return 0
+    if args.action == "stop":
+        state = stop_server()
+        print(f"stopped the Prefect server at {state['ui']}" if state else "no Prefect server was running")
+        return 0
+    state = running_server()
+    print(f"running: {state['ui']}" if state else f"not running (state in {server_home()})")
+    return 0 if state else 1
 
 
 def _param_url(db: str | None) -> str | None:
@@ -156,7 +217,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     inbox = args.inbox.resolve()
     inbox.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        if not os.environ.get("PREFECT_API_URL"):
+        from flows.runtime import running_server
+
+        reuse = None if os.environ.get("PREFECT_API_URL") else running_server()
+        if reuse is not None:
+            os.environ["PREFECT_API_URL"] = reuse["api"]
+            print(f"using the local Prefect server: {reuse['ui']}", flush=True)
+        elif not os.environ.get("PREFECT_API_URL"):
             api = stack.enter_context(local_server())
             os.environ["PREFECT_API_URL"] = api  # before Prefect is imported: it reads it once
             print(f"started a local Prefect server: {api.removesuffix('/api')} (stopped on exit)", flush=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pipeline.store import absolute_url
 
-from .batch import BatchError, ingest_paths, ingest_with_retries, run_batch
+from .batch import BatchError, BatchStopped, ingest_paths, ingest_with_retries, run_batch
 from .discover import FAILED, PROCESSED, discover, file_away, inbox_files
 from .files import (
     FileOutcome,
@@ -30,6 +30,7 @@ from .files import (
 from .pool import (
     DEFAULT_TIMEOUT,
     MAX_TASKS_PER_WORKER,
+    ExtractionStopped,
     ExtractionTimeout,
     ExtractorCrashed,
     ExtractorPool,
@@ -45,6 +46,8 @@ __all__ = [
     "MAX_TASKS_PER_WORKER",
     "PROCESSED",
     "BatchError",
+    "BatchStopped",
+    "ExtractionStopped",
     "ExtractionTimeout",
     "ExtractorCrashed",
     "ExtractorPool",

@@ -15,10 +15,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from pipeline import settings
-from pipeline.store import Store
+from pipeline.store import Store, StoreError, is_fatal, store_error
 
 from .files import FileOutcome, ingest_file, is_transient, record_lost, recorded_outcome, run_summary
-from .pool import ExtractorPool, InlineExtractor, default_pool
+from .pool import ExtractionStopped, ExtractorPool, InlineExtractor, default_pool
 
 # (path, run id) → a future whose result() is the file's FileOutcome, or None once its row is written
 Submit = Callable[[str, int], Any]
@@ -28,6 +28,19 @@ OnError = Callable[[str, str, BaseException], None]
 
 class BatchError(RuntimeError):
     """The batch itself failed: some files could not even be given a status."""
+
+
+class BatchStopped(BatchError):
+    """The store failed in a way no retry cures (or cannot record a status at all): the batch stopped.
+
+    Every report stored before is intact; the files the batch did not reach have no status in this
+    run and are ingested by the next one like any file never seen.
+    """
+
+    def __init__(self, message: str, *, done: int, total: int | None) -> None:
+        super().__init__(message)
+        self.done = done
+        self.total = total
 
 
 def first_completed(futures: list[Future]) -> Future:
@@ -59,16 +72,16 @@ def run_batch(
     in_flight: dict[Any, str] = {}
     queue = iter(files)
     done = unrecorded = 0
+    stop: BaseException | None = None  # a store fault that ends the batch
 
     def fill() -> None:
-        while len(in_flight) < window and (path := next(queue, None)) is not None:
+        while stop is None and len(in_flight) < window and (path := next(queue, None)) is not None:
             in_flight[submit(path, run_id)] = path
 
     fill()
     while in_flight:
         fut = first_done(list(in_flight))
         path = in_flight.pop(fut)
-        fill()
         done += 1
         try:
             outcome = fut.result()
@@ -77,6 +90,14 @@ def run_batch(
             if outcome is None:
                 raise RuntimeError("the task ended without recording a status")
         except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
+            if isinstance(exc, ExtractionStopped):  # the batch is stopping: no status, the next run has it
+                stop = stop or exc
+                unrecorded += 1
+                continue
+            if is_fatal(exc):  # disk full, read-only, corrupt, schema: every next file would fail alike
+                stop = stop or exc
+                unrecorded += 1
+                continue
             if on_error:
                 on_error(path, "lost", exc)
             try:
@@ -85,9 +106,23 @@ def run_batch(
                 if on_error:
                     on_error(path, "unrecorded", exc2)
                 unrecorded += 1
+                stop = stop or exc2
                 continue
+        finally:
+            fill()
         if on_outcome:
             on_outcome(done, total, outcome)
+    if isinstance(stop, ExtractionStopped):
+        raise stop
+    if stop is not None:
+        err = stop if isinstance(stop, StoreError) else store_error(store.url, stop)
+        left = f" of {total}" if total is not None else ""
+        raise BatchStopped(
+            f"{err}; the batch stopped after {done - unrecorded}{left} file(s) got a status (run {run_id}); "
+            "every report stored before is intact, and the next run ingests the rest",
+            done=done - unrecorded,
+            total=total,
+        ) from stop
     seconds = round(time.perf_counter() - t0, 3)
     summary = run_summary(store, run_id)
     summary.update(submitted=done, unrecorded=unrecorded, seconds=seconds)

@@ -36,6 +36,14 @@ class ExtractorCrashed(Exception):
     """A worker process died (or could not start) while extracting a file."""
 
 
+class ExtractionStopped(Exception):
+    """The pool was terminated (the batch is stopping) while this file waited or was extracted.
+
+    Not the file's fault: `ingest_file` lets it through without recording a status, so the next run
+    ingests the file as never seen.
+    """
+
+
 
 def extract_contract(path: str) -> dict:
     """Extract one report to its contract dict (what a worker process runs), structural guards first."""
@@ -126,7 +134,7 @@ def _preload_modules() -> list[str]:
     return modules
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: busy workers are kept in a set
 class _Worker:
     process: Any
     conn: Any
@@ -180,6 +188,8 @@ class ExtractorPool:
         self._live = 0
         self._cond = threading.Condition()
         self._closed = False
+        self._stopping = False
+        self._busy: set[_Worker] = set()
 
     def resize(self, max_workers: int) -> None:
         """Allow up to `max_workers` workers (existing ones are kept)."""
@@ -217,6 +227,8 @@ class ExtractorPool:
                     raise ExtractionTimeout(f"extraction took longer than {timeout:g} s and was stopped")
                 reply = worker.conn.recv()
             except (EOFError, OSError) as exc:
+                if self._stopping:
+                    raise ExtractionStopped("the batch is stopping") from exc
                 worker.process.join(1)
                 raise ExtractorCrashed(
                     f"extraction worker died (exit code {worker.process.exitcode})"
@@ -242,6 +254,16 @@ class ExtractorPool:
         for w in idle:
             self._retire(w)
 
+    def terminate(self) -> None:
+        """Kill every worker now, busy ones too: their callers get ExtractionStopped (a batch stopping)."""
+        with self._cond:
+            self._closed = self._stopping = True
+            workers, self._idle = [*self._idle, *self._busy], []
+            self._cond.notify_all()
+        for w in workers:
+            if w.process.is_alive():
+                w.process.kill()
+
     def __enter__(self) -> ExtractorPool:
         return self
 
@@ -257,6 +279,8 @@ class ExtractorPool:
             worker = self._acquire()
             try:
                 worker.conn.send(job)
+                with self._cond:
+                    self._busy.add(worker)
                 return worker
             except OSError as exc:
                 self._release(worker, False)
@@ -267,6 +291,8 @@ class ExtractorPool:
     def _acquire(self) -> _Worker:
         with self._cond:
             while True:
+                if self._stopping:
+                    raise ExtractionStopped("the batch is stopping")
                 if self._closed:
                     raise RuntimeError("extractor pool is closed")
                 if self._idle:
@@ -312,6 +338,7 @@ class ExtractorPool:
         worker.tasks += count
         keep = healthy and worker.tasks < self.max_tasks
         with self._cond:
+            self._busy.discard(worker)
             if keep and not self._closed:
                 self._idle.append(worker)
             else:
