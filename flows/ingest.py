@@ -27,9 +27,11 @@ from prefect.states import State
 from sqlalchemy.engine import make_url
 
 from pipeline import settings
+from pipeline.errors import printable
 from pipeline.ingest import (
     DEFAULT_TIMEOUT,
     BatchError,
+    ExtractorPool,
     FileOutcome,
     absolute_url,
     default_pool,
@@ -68,13 +70,18 @@ def _document_task_name() -> str:
     retry_condition_fn=_retry_if_transient,
     cache_policy=NO_CACHE,  # a re-run must look at the file again; the store knows what is stored
 )
-def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> None:
+def ingest_document(
+    path: str, db_url: str, run_id: int | None, timeout: float | None, raw_path: str | None = None
+) -> None:
     """One document: extract → reconcile → store, in an extraction worker with a time limit.
 
     Returns nothing: the outcome is the file's row in the store. (Prefect keeps, for the whole flow
-    run, a copy of the state of every object a task returns: a big batch would grow by it.)
+    run, a copy of the state of every object a task returns: a big batch would grow by it.) A file
+    name that is not UTF-8 cannot be a Prefect parameter (they are JSON): `path` is then its
+    printable form and `raw_path` the name's bytes in hex.
     """
-    ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
+    real = os.fsdecode(bytes.fromhex(raw_path)) if raw_path else path
+    ingest_file(real, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
 
 
 def _safe_url(url: str) -> str:
@@ -117,17 +124,20 @@ def _run_files(
     logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, _safe_url(url))
 
     def submit(path: str, run: int) -> PrefectFuture:
-        return ingest_document.submit(path, url, run, timeout)
+        shown = printable(path)
+        raw = os.fsencode(path).hex() if shown != path else None
+        return ingest_document.submit(shown, url, run, timeout, raw)
 
     def on_error(path: str, what: str, exc: BaseException) -> None:
         if what == "lost":
-            logger.error("%s: %s: %s", path, type(exc).__name__, exc)
+            logger.error("%s: %s: %s", printable(path), type(exc).__name__, exc)
         else:
-            logger.error("%s: no status recorded (%s: %s)", path, type(exc).__name__, exc)
+            logger.error("%s: no status recorded (%s: %s)", printable(path), type(exc).__name__, exc)
 
     def on_outcome(done: int, total: int | None, outcome: FileOutcome) -> None:
         why = f" ({outcome.reason})" if outcome.status == "failed" else ""
-        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, os.path.basename(outcome.path), why)
+        name = printable(os.path.basename(outcome.path))
+        logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, name, why)
         if after is not None:
             try:
                 after(outcome.path, outcome)
@@ -143,6 +153,9 @@ def _run_files(
         first_done=lambda futures: next(as_completed(futures)),
         on_outcome=on_outcome,
         on_error=on_error,
+        # Prefect turns SIGTERM into TerminationSignal here, then waits for the task runs in flight:
+        # killing the extraction workers makes that wait seconds, not the files' time limits.
+        on_abort=_stop_extraction,
     )
     seconds = summary["seconds"]
     summary["seconds"] = round(seconds, 2)
@@ -155,6 +168,12 @@ def _run_files(
     if summary["unrecorded"]:
         raise BatchError(f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status")
     return summary
+
+
+def _stop_extraction() -> None:
+    pool = default_pool()
+    if isinstance(pool, ExtractorPool):
+        pool.terminate()
 
 
 def _md_cell(value: Any) -> str:

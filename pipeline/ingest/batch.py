@@ -59,8 +59,12 @@ def run_batch(
     first_done: Callable[[list[Any]], Any] = first_completed,
     on_outcome: OnOutcome | None = None,
     on_error: OnError | None = None,
+    on_abort: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run `files` as ingest run `run_id` (opened by the caller), then close the run; returns its summary.
+
+    `on_abort()` is called when the loop is left by an interruption (a signal, KeyboardInterrupt):
+    e.g. to kill the extraction workers, so that the files in flight stop now rather than when done.
 
     `on_outcome(done, total, outcome)` is called once per file as it finishes (total None when `files`
     is an iterator); `on_error(path, what, exc)` when a file's submission raised (what: "lost") or not
@@ -78,40 +82,45 @@ def run_batch(
         while stop is None and len(in_flight) < window and (path := next(queue, None)) is not None:
             in_flight[submit(path, run_id)] = path
 
-    fill()
-    while in_flight:
-        fut = first_done(list(in_flight))
-        path = in_flight.pop(fut)
-        done += 1
-        try:
-            outcome = fut.result()
-            if not isinstance(outcome, FileOutcome):
-                outcome = recorded_outcome(store, run_id, path)
-            if outcome is None:
-                raise RuntimeError("the task ended without recording a status")
-        except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
-            if isinstance(exc, ExtractionStopped):  # the batch is stopping: no status, the next run has it
-                stop = stop or exc
-                unrecorded += 1
-                continue
-            if is_fatal(exc):  # disk full, read-only, corrupt, schema: every next file would fail alike
-                stop = stop or exc
-                unrecorded += 1
-                continue
-            if on_error:
-                on_error(path, "lost", exc)
+    try:
+        fill()
+        while in_flight:
+            fut = first_done(list(in_flight))
+            path = in_flight.pop(fut)
+            done += 1
             try:
-                outcome = record_lost(store, path, exc, run_id=run_id)
-            except Exception as exc2:  # not even a status could be written (the database is gone)
+                outcome = fut.result()
+                if not isinstance(outcome, FileOutcome):
+                    outcome = recorded_outcome(store, run_id, path)
+                if outcome is None:
+                    raise RuntimeError("the task ended without recording a status")
+            except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
+                if isinstance(exc, ExtractionStopped):  # the batch is stopping: no status, the next run has it
+                    stop = stop or exc
+                    unrecorded += 1
+                    continue
+                if is_fatal(exc):  # disk full, read-only, corrupt, schema: every next file would fail alike
+                    stop = stop or exc
+                    unrecorded += 1
+                    continue
                 if on_error:
-                    on_error(path, "unrecorded", exc2)
-                unrecorded += 1
-                stop = stop or exc2
-                continue
-        finally:
-            fill()
-        if on_outcome:
-            on_outcome(done, total, outcome)
+                    on_error(path, "lost", exc)
+                try:
+                    outcome = record_lost(store, path, exc, run_id=run_id)
+                except Exception as exc2:  # not even a status could be written (the database is gone)
+                    if on_error:
+                        on_error(path, "unrecorded", exc2)
+                    unrecorded += 1
+                    stop = stop or exc2
+                    continue
+            finally:
+                fill()
+            if on_outcome:
+                on_outcome(done, total, outcome)
+    except BaseException as exc:
+        if on_abort is not None and not isinstance(exc, Exception):
+            on_abort()
+        raise
     if isinstance(stop, ExtractionStopped):
         raise stop
     if stop is not None:
@@ -177,7 +186,10 @@ def ingest_paths(
                 ingest_with_retries, path, store, run, timeout=timeout, extractor=pool, retries=retries
             )
 
-        summary = run_batch(paths, store, run_id, submit=submit, window=workers, on_outcome=on_outcome)
+        on_abort = pool.terminate if isinstance(pool, ExtractorPool) else None
+        summary = run_batch(
+            paths, store, run_id, submit=submit, window=workers, on_outcome=on_outcome, on_abort=on_abort
+        )
     if summary["unrecorded"]:
         raise BatchError(f"run {run_id}: {summary['unrecorded']} file(s) could not be given a status")
     return summary

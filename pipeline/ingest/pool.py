@@ -11,6 +11,7 @@ import atexit
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import resource
 import sys
 import threading
@@ -103,22 +104,25 @@ def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool, memory_mb: i
         if job is None:
             return
         run, path = job if isinstance(job, tuple) else (func, job)
-        spent = False
+        # Pickled before the file is touched: at the memory limit not even a reply could be built then.
+        out_of_memory = pickle.dumps(
+            ("report_error", printable(Path(path).name), f"needs more memory than the limit of {memory_mb} MB", 0)
+        )
         try:
             reply: tuple = ("ok", run(path))
         except ReportError as exc:
             reply = ("report_error", exc.file, exc.reason)
         except MemoryError:
-            reply = ("report_error", Path(path).name, f"needs more memory than the limit of {memory_mb} MB")
-            spent = True  # what failed to allocate may have left the heap in pieces: start afresh
+            reply = ()
         except BaseException as exc:  # a bug on one file must not end the worker
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        if not reply:
+            conn.send_bytes(out_of_memory)
+            return  # what failed to allocate may have left the heap in pieces: a fresh worker takes over
         try:
             conn.send((*reply, _peak_rss_kb()))
         except Exception as exc:  # e.g. a result that cannot be pickled
             conn.send(("error", f"cannot send the result ({type(exc).__name__}: {exc})"[:500], _peak_rss_kb()))
-        if spent:
-            return
 
 
 def _preload_modules() -> list[str]:
