@@ -249,3 +249,13 @@ def test_an_unreachable_postgres_is_one_line() -> None:
         Store("postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert "unreachable" in str(exc.value) and "\n" not in str(exc.value)
     assert not exc.value.fatal  # worth trying again later
+
+
+def test_a_crop_of_a_huge_page_is_drawn_smaller_not_bigger() -> None:
+    from pipeline.audit.crops import MAX_CROP_PIXELS, RESOLUTION, crop_resolution
+
+    assert crop_resolution(500, 120) == RESOLUTION  # an ordinary crop: the usual resolution
+    dpi = crop_resolution(14_400, 14_400)
+    assert dpi < RESOLUTION
+    pixels = (14_400 / 72 * dpi) ** 2
+    assert MAX_CROP_PIXELS * 0.99 <= pixels <= MAX_CROP_PIXELS * 1.000001  # float rounding

@@ -15,6 +15,16 @@ HIGHLIGHT_FILL = (255, 230, 0, 90)
 HIGHLIGHT_STROKE = (230, 90, 0)
 STATED_STROKE = (200, 0, 40)  # the figure that states the result, framed apart from its operands
 RESOLUTION = 110
+# A crop never renders to more pixels than this: a huge page is drawn at a lower resolution instead
+# (at 110 dpi a 14,400-pt page would be a 4 GB bitmap). 12 MP is an A4 page at about 290 dpi.
+MAX_CROP_PIXELS = 12_000_000
+
+
+def crop_resolution(width_pt: float, height_pt: float, wanted: float = RESOLUTION,
+                    max_pixels: int = MAX_CROP_PIXELS) -> float:
+    """The resolution (dpi) to render a region of this size at: `wanted`, or less to stay under `max_pixels`."""
+    area = max(width_pt, 1.0) * max(height_pt, 1.0) / 72**2  # square inches
+    return min(wanted, (max_pixels / area) ** 0.5)
 
 
 def _line_pitch(page: Any, default: float) -> float:
@@ -69,7 +79,8 @@ def crop_images(pdf: Any, r: Report, check: dict, n: int, img_dir: Path) -> list
         page = pdf.pages[p - 1]
         boxes = [_bbox(f) for f in by_page[p]]
         region = _crop_region(page, boxes)  # type: ignore[arg-type]
-        im = page.crop(region).to_image(resolution=RESOLUTION, antialias=True)
+        dpi = crop_resolution(region[2] - region[0], region[3] - region[1])
+        im = page.crop(region).to_image(resolution=dpi, antialias=True)
         stated = r.stated_id(check)
         for f, b in zip(by_page[p], boxes):
             is_stated = f.get("id") == stated
