@@ -163,6 +163,9 @@ def _print_summary(summary: dict, store: Store, wall: float | None = None, api: 
               f"{max(wall - summary['seconds'], 0):.1f} s before and after the work)")  # fmt: skip
     for status in ("ok", "duplicate", "failed"):
         print(f"  {status:<10} {summary[status]}")
+    if summary.get("unfinished_before"):
+        runs = ", ".join(map(str, summary["unfinished_before"][-5:]))
+        print(f"  (run(s) {runs} did not finish; the files they left without a status were ingested now)")
     if summary["failed"]:
         files = store.ingest_files_df(summary["run_id"])
         failed = files[files["status"] == "failed"]

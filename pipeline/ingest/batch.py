@@ -135,6 +135,8 @@ def run_batch(
     seconds = round(time.perf_counter() - t0, 3)
     summary = run_summary(store, run_id)
     summary.update(submitted=done, unrecorded=unrecorded, seconds=seconds)
+    # Earlier runs that never finished left their unreached files unstored: this run ingested them.
+    summary["unfinished_before"] = store.unfinished_runs(run_id)
     store.finish_run(run_id, {k: summary[k] for k in ("ok", "duplicate", "failed", "unrecorded", "seconds")})
     return summary
 
