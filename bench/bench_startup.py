@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from bench_batch import generate  # noqa: E402
 
@@ -33,7 +32,17 @@ def one(folder: Path, db: Path, env: dict[str, str]) -> dict[str, Any]:
     """One `pipeline ingest` of `folder` into a new store `db`: wall, work and start-up seconds."""
     for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         leftover.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pipeline", "ingest", str(folder), "--db", f"sqlite:///{db}", "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "ingest",
+        str(folder),
+        "--db",
+        f"sqlite:///{db}",
+        "--workers",
+        "2",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -61,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         all_files = generate(tmp_path / "all", max(sizes))
         server_env = {**env, "PIPELINE_SERVER_HOME": str(tmp_path / "server")}
         if args.server:
-            subprocess.run([sys.executable, "-m", "pipeline", "server", "start"], cwd=REPO, env=server_env, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "pipeline", "server", "start"], cwd=REPO, env=server_env, check=True
+            )
             env = server_env
         try:
             for n in sizes:

@@ -12,9 +12,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest_helpers import make_corrupt, make_encrypted, make_not_pdf
-
-from pipeline.synth import blocks_from_text, render_pdf, seed_text
+from testkit.files import make_corrupt, make_encrypted, make_not_pdf
+from testkit.synth import blocks_from_text, render_pdf, seed_text
 
 _PAGE_FONT = b"<< /Font << /F1 4 0 R >> >>"
 
@@ -34,8 +33,15 @@ def write_pdf(dst: Path, objects: list[bytes], root: int = 1) -> Path:
     return dst
 
 
-def _one_page(dst: Path, contents: bytes, *, mediabox: bytes = b"[0 0 595 842]", catalog_extra: bytes = b"",
-              page_extra: bytes = b"", extra: list[bytes] | None = None) -> Path:
+def _one_page(
+    dst: Path,
+    contents: bytes,
+    *,
+    mediabox: bytes = b"[0 0 595 842]",
+    catalog_extra: bytes = b"",
+    page_extra: bytes = b"",
+    extra: list[bytes] | None = None,
+) -> Path:
     """One page whose content stream object (5) is `contents` (a whole stream object body)."""
     return write_pdf(dst, [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
@@ -94,13 +100,19 @@ def make_many_pages(dst: Path, pages: int = 6000) -> Path:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         _stream(_TEXT),
     ]
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources " + _PAGE_FONT + b" /Contents 5 0 R >>"
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources "
+        + _PAGE_FONT
+        + b" /Contents 5 0 R >>"
+    )
     return write_pdf(dst, objs + [page] * pages)
 
 
 def make_javascript(dst: Path) -> Path:
     """A one-page PDF that runs JavaScript when opened (and has a line of text)."""
-    return _one_page(dst, _stream(_TEXT), catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> ")
+    return _one_page(
+        dst, _stream(_TEXT), catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> "
+    )
 
 
 def make_fifo(dst: Path) -> Path:

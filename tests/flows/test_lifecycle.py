@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ingest_helpers import REPO, SAMPLES, make_hostile, varied_reports
 
 from flows.server import free_port, kill_group
+from testkit.files import REPO, SAMPLES, make_hostile, varied_reports
 
 pytestmark = pytest.mark.slow
 

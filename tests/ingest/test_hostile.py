@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hostile_files import HOSTILE, hostile_folder, make_bomb, make_good, non_utf8_name, write_pdf
-from ingest_helpers import REPO, SAMPLES
 
 from pipeline.errors import printable
+from pipeline.extract.pdfguard import Limits, structural_problem
 from pipeline.ingest import BatchStopped, discover, ingest_file, ingest_paths
 from pipeline.ingest.checks import check_path
-from pipeline.pdfguard import Limits, structural_problem
 from pipeline.store import Store, StoreError, is_fatal, is_transient
+from testkit.files import REPO, SAMPLES
+from testkit.hostile import HOSTILE, hostile_folder, make_bomb, make_good, non_utf8_name, write_pdf
 
 
 @pytest.fixture

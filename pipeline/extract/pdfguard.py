@@ -17,8 +17,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import settings
-from .errors import ReportError
+from pipeline import settings
+from pipeline.errors import ReportError
 
 _OBJ = re.compile(rb"(?<![0-9])(\d{1,10})\s+(\d{1,5})\s+obj\b")
 _BODY_END = re.compile(rb"\bstream\r?\n|\bendobj\b")
@@ -75,7 +75,9 @@ def structural_problem(data: bytes, limits: Limits = Limits()) -> str | None:
             return reason
         if _IMAGE.search(head):
             continue
-        body = data[data_start : data_start + length] if length is not None else _to_endstream(data, data_start)
+        body = (
+            data[data_start : data_start + length] if length is not None else _to_endstream(data, data_start)
+        )
         out, reason = _inflate(body, head, limits.stream_bytes)
         if reason:
             return reason
@@ -188,7 +190,10 @@ def _stream_length(
             length = int(val.group(1))
             break
     if length > len(data) - data_start:
-        return None, f"corrupt or truncated PDF (a stream's /Length, {length:,} bytes, runs past the end of the file)"
+        return (
+            None,
+            f"corrupt or truncated PDF (a stream's /Length, {length:,} bytes, runs past the end of the file)",
+        )
     return length, None
 
 

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ingest_helpers import SAMPLES
 
 from flows.server import free_port
 from pipeline.ingest import BatchStopped, ingest_paths
 from pipeline.store import Store
+from testkit.files import SAMPLES
 
 pytestmark = pytest.mark.slow
 
