@@ -17,9 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-from bench_batch import fresh_pool, generate  # noqa: E402
+from bench_batch import generate  # noqa: E402
 
-from pipeline.ingest import discover, ingest_paths  # noqa: E402
+from pipeline.ingest import default_pool, discover, ingest_paths  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from testkit.hostile import hostile_folder, non_utf8_name  # noqa: E402
 
@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
             if Path(outcome.path).name in bad:
                 costs[Path(outcome.path).name] = outcome.seconds
 
-        fresh_pool(args.workers, max_tasks=10_000)  # warm workers first: a status's seconds are its own
+        pool = default_pool(args.workers)  # warm workers first: a status's seconds are then its own
+        pool.prestart(args.workers)
+        while pool.stats.started < args.workers:
+            time.sleep(0.1)
         t0 = time.perf_counter()
         summary = ingest_paths(entries, store, workers=args.workers, on_outcome=on_outcome)
         wall = time.perf_counter() - t0
