@@ -46,8 +46,10 @@ def generate(out: Path, n: int, procs: int = 2) -> list[str]:
 
 def fresh_pool(workers: int, max_tasks: int) -> ingest.ExtractorPool:
     """New warm extraction workers (started before any clock runs), replacing the process' pool."""
-    if ingest._pool is not None:
-        ingest._pool.close()
+    from pipeline.ingest import pool as ingest_pool  # the module: the package exports no _pool
+
+    if ingest_pool._pool is not None:
+        ingest_pool._pool.close()
     pool = ingest.default_pool(workers)
     assert isinstance(pool, ingest.ExtractorPool)
     pool.max_tasks = max_tasks

@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +61,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     _common(s)
     s.set_defaults(func=_run_serve)
+
+    srv = sub.add_parser(
+        "server",
+        help="start or stop a lasting local Prefect server that ingest and serve reuse",
+        description="`start`: a local Prefect server (with its UI) in the background, kept after this "
+        "command ends; every later `pipeline ingest`/`serve` without PREFECT_API_URL reuses it instead of "
+        "starting Prefect's temporary API (a minute on a busy machine). `stop` ends it. `status` says "
+        "whether one runs. State and run history: $PIPELINE_SERVER_HOME (default ~/.prefect/pipeline-server).",
+    )
+    srv.add_argument("action", choices=("start", "stop", "status"))
+    srv.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
+    srv.set_defaults(func=_run_server)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -118,8 +131,14 @@ def _shown(text: object) -> str:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from pipeline.ingest import default_pool, open_store
+    """Exit codes: 0 every file got a status (failed ones included); 1 the batch failed otherwise;
+    3 the store failed (one line names it and the cause); 4 Prefect's API could not be had;
+    130 / 143 stopped by SIGINT / SIGTERM."""
+    from flows.runtime import Stopped, choose_api, process_age, startup_failure, stop_on_signals
+    from pipeline.ingest import BatchStopped, default_pool, open_store
+    from pipeline.store import StoreError
 
+    t0 = time.perf_counter() - (process_age() or 0.0)
     _store_by_env(args.db)
     _protect(own_api=True)
     if args.ocr:  # the extraction workers (and Dask's) read the mode from the environment they inherit
@@ -127,9 +146,11 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
         os.environ[MODE_ENV] = args.ocr
     use_dask = args.dask or bool(args.dask_address)
+    pool = default_pool(args.workers)
     if not use_dask:
         # Extraction workers start (imports, dictionaries) while Prefect starts its temporary API.
-        default_pool(args.workers).prestart(args.workers)
+        pool.prestart(args.workers)
+    api = choose_api()  # a server left by `pipeline server start`, else the temporary API with time to start
     quiet = _prefect_env(quiet=True)
     from flows.ingest import ingest_batch, ingest_batch_dask
     from flows.server import make_private
@@ -141,32 +162,54 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
     paths = [str(p) for p in args.paths]
     try:
-        if use_dask:
-            summary = ingest_batch_dask(
-                paths, workers=args.workers, timeout=args.timeout, address=args.dask_address
-            )
-        else:
-            summary = ingest_batch(paths, workers=args.workers, timeout=args.timeout)
+        with stop_on_signals(pool.terminate):
+            if use_dask:
+                summary = ingest_batch_dask(
+                    paths, workers=args.workers, timeout=args.timeout, address=args.dask_address
+                )
+            else:
+                summary = ingest_batch(paths, workers=args.workers, timeout=args.timeout)
+    except Stopped as exc:
+        print(f"stopped by {exc}: the files without a status in this run are ingested by the next one",
+              file=sys.stderr)  # fmt: skip
+        return 128 + exc.signum
+    except (BatchStopped, StoreError) as exc:
+        print(f"error: {_shown(exc)}", file=sys.stderr)
+        return 3
     except Exception as exc:
+        hint = startup_failure(exc)
+        if hint:
+            print(f"error: {hint}", file=sys.stderr)
+            return 4
         print(f"error: the batch failed: {type(exc).__name__}: {_shown(exc)}", file=sys.stderr)
         return 1
     finally:
         make_private()  # what the temporary server wrote meanwhile
-    _print_summary(summary, open_store(None))
+    _print_summary(summary, open_store(None), wall=time.perf_counter() - t0, api=api)
     return 0
 
 
-def _print_summary(summary: dict, store: Store) -> None:
+_API_WORDS = {"configured": "PREFECT_API_URL", "reused": "the local server", "temporary": "a temporary API"}
+
+
+def _print_summary(summary: dict, store: Store, wall: float | None = None, api: str | None = None) -> None:
     total = summary["submitted"]
     if total == 0:
         print("no files to ingest", file=sys.stderr)
         return
     rate = f", {summary['reports_per_min']:g} reports/min" if summary.get("reports_per_min") else ""
-    print(f"ingest run {summary['run_id']}: {total} file(s) in {summary['seconds']:g} s{rate}")
+    print(f"ingest run {summary['run_id']}: {total} file(s) in {summary['seconds']:g} s of work{rate}")
+    if wall is not None:
+        # What the command cost in all: Prefect's start-up (and the workers') is the difference.
+        print(f"  wall time {wall:.1f} s (Prefect through {_API_WORDS.get(api or '', api)}: "
+              f"{max(wall - summary['seconds'], 0):.1f} s before and after the work)")  # fmt: skip
     for status in ("ok", "duplicate", "failed"):
         print(f"  {status:<10} {summary[status]}")
     if summary.get("ocr_pages"):
         print(f"  {'OCR pages':<10} {summary['ocr_pages']} (scanned or without usable text)")
+    if summary.get("unfinished_before"):
+        runs = ", ".join(map(str, summary["unfinished_before"][-5:]))
+        print(f"  (run(s) {runs} did not finish; the files they left without a status were ingested now)")
     if summary["failed"]:
         files = store.ingest_files_df(summary["run_id"])
         failed = files[files["status"] == "failed"]
@@ -175,6 +218,27 @@ def _print_summary(summary: dict, store: Store) -> None:
             print(f"  {_shown(path)}: {_shown(reason)}")
         if len(failed) > 50:
             print(f"  ... and {len(failed) - 50} more (pipeline query / the store's ingest_files)")
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    from flows.runtime import running_server, server_home, start_server, stop_server
+
+    if args.action == "start":
+        try:
+            state = start_server(port=args.port)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        word = "already running" if state.get("already") else "started"
+        print(f"Prefect server {word}: {state['ui']} (API {state['api']}); `pipeline server stop` ends it")
+        return 0
+    if args.action == "stop":
+        state = stop_server()
+        print(f"stopped the Prefect server at {state['ui']}" if state else "no Prefect server was running")
+        return 0
+    state = running_server()
+    print(f"running: {state['ui']}" if state else f"not running (state in {server_home()})")
+    return 0 if state else 1
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -189,13 +253,20 @@ def _run_serve(args: argparse.Namespace) -> int:
     _protect(own_api=False)
     with ExitStack() as stack:
         stack.callback(make_private)  # what was written meanwhile: inside a home others cannot enter
+        from flows.runtime import running_server
+
         if os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_API_AUTH_STRING"):
             print(
                 f"warning: no PREFECT_API_AUTH_STRING for {os.environ['PREFECT_API_URL']}: whoever reaches "
                 "that API can start runs (see docs/security.md)",
                 file=sys.stderr,
             )
-        if not os.environ.get("PREFECT_API_URL"):
+        reuse = None if os.environ.get("PREFECT_API_URL") else running_server()
+        if reuse is not None:
+            os.environ["PREFECT_API_URL"] = reuse["api"]
+            print(f"using the local Prefect server: {reuse['ui']} (see docs/security.md: it has no auth string)",
+                  flush=True)  # fmt: skip
+        elif not os.environ.get("PREFECT_API_URL"):
             configured = bool(os.environ.get("PREFECT_API_AUTH_STRING"))
             auth = api_auth_string()
             api = stack.enter_context(local_server(auth_string=auth))

@@ -30,6 +30,7 @@ from pipeline import settings
 from pipeline.ingest import (
     DEFAULT_TIMEOUT,
     BatchError,
+    ExtractorPool,
     FileOutcome,
     RefusedRun,
     absolute_url,
@@ -72,15 +73,20 @@ def _document_task_name() -> str:
     retry_condition_fn=_retry_if_transient,
     cache_policy=NO_CACHE,  # a re-run must look at the file again; the store knows what is stored
 )
-def ingest_document(path: str, db_url: str, run_id: int | None, timeout: float | None) -> None:
+def ingest_document(
+    path: str, db_url: str, run_id: int | None, timeout: float | None, raw_path: str | None = None
+) -> None:
     """One document: extract → reconcile → store, in an extraction worker with a time limit.
 
     `db_url` is a `store_ref`: task parameters go to the orchestrator, a password must not.
 
     Returns nothing: the outcome is the file's row in the store. (Prefect keeps, for the whole flow
-    run, a copy of the state of every object a task returns: a big batch would grow by it.)
+    run, a copy of the state of every object a task returns: a big batch would grow by it.) A file
+    name that is not UTF-8 cannot be a Prefect parameter (they are JSON): `path` is then its
+    printable form and `raw_path` the name's bytes in hex.
     """
-    ingest_file(path, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
+    real = os.fsdecode(bytes.fromhex(raw_path)) if raw_path else path
+    ingest_file(real, open_store(db_url), run_id=run_id, timeout=timeout, extractor=default_pool())
 
 
 def _inputs_param(inputs: Any) -> Any:
@@ -120,14 +126,15 @@ def _run_files(
     logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, url)
 
     def submit(path: str, run: int) -> PrefectFuture:
-        return ingest_document.submit(path, url, run, timeout)
+        shown = printable(path)
+        raw = os.fsencode(path).hex() if shown != path else None
+        return ingest_document.submit(shown, url, run, timeout, raw)
 
     def on_error(path: str, what: str, exc: BaseException) -> None:
-        error = printable(mask_secrets(f"{type(exc).__name__}: {exc}"))
         if what == "lost":
-            logger.error("%s: %s", printable(path), error)
+            logger.error("%s: %s: %s", printable(path), type(exc).__name__, printable(mask_secrets(str(exc))))
         else:
-            logger.error("%s: no status recorded (%s)", printable(path), error)
+            logger.error("%s: no status recorded (%s: %s)", printable(path), type(exc).__name__, printable(mask_secrets(str(exc))))
 
     def on_outcome(done: int, total: int | None, outcome: FileOutcome) -> None:
         why = f" ({printable(outcome.reason)})" if outcome.status == "failed" else ""
@@ -148,6 +155,9 @@ def _run_files(
         first_done=lambda futures: next(as_completed(futures)),
         on_outcome=on_outcome,
         on_error=on_error,
+        # Prefect turns SIGTERM into TerminationSignal here, then waits for the task runs in flight:
+        # killing the extraction workers makes that wait seconds, not the files' time limits.
+        on_abort=_stop_extraction,
     )
     seconds = summary["seconds"]
     summary["seconds"] = round(seconds, 2)
@@ -160,6 +170,12 @@ def _run_files(
     if summary["unrecorded"]:
         raise BatchError(f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status")
     return summary
+
+
+def _stop_extraction() -> None:
+    pool = default_pool()
+    if isinstance(pool, ExtractorPool):
+        pool.terminate()
 
 
 def _md_cell(value: Any) -> str:

@@ -85,7 +85,9 @@ def printable(text: Any) -> str:
     """`text` as a terminal or a log may show it: control characters (C0, DEL, C1, line and paragraph
     separators, bidirectional controls) become visible escapes such as `\\x1b`; the rest, Chinese
     included, is kept."""
-    s = str(text)
+    from pipeline.errors import storable_path
+
+    s = storable_path(str(text))  # a file name's bytes that are not UTF-8 first, as \xNN
     if s.isprintable():
         return s
     out = []

@@ -22,6 +22,22 @@ INGEST_WORKERS = 2
 MAX_TASKS_PER_WORKER = 200
 # An inbox file changed less than this many seconds ago may still be being copied in.
 INBOX_MIN_AGE = 10.0
+# A submitted file larger than this is refused before anything reads it (the largest real report
+# seen is a few MB; a scanned 300-page one some tens).
+MAX_FILE_BYTES = 256 * 2**20
+# An extraction worker's address space: a file that needs more fails alone ("over the memory limit")
+# instead of pushing the machine into swap or the OOM killer. A warm worker maps about 600 MB.
+WORKER_MEMORY_MB = 3072
+
+# Structural limits of a submitted PDF (pipeline.pdfguard), checked before pdfminer parses it.
+PDF_MAX_PAGES = 5000
+PDF_MAX_PAGE_SIDE_PT = 14_400.0  # the PDF specification's own limit (200 inches)
+PDF_MAX_NESTING = 64  # dictionaries and arrays inside each other; real files stay under 10
+PDF_MAX_STREAM_BYTES = 32 * 2**20  # one stream inflated; a dense real page is well under 1 MB
+PDF_MAX_INFLATED_BYTES = 512 * 2**20  # all non-image streams of the file together
+
+# Prefect's temporary API may take a minute to answer on a busy machine; Prefect's own default is 20 s.
+PREFECT_STARTUP_TIMEOUT = 300
 
 # Exports, and where the audit goes.
 EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json", "sqlite")

@@ -29,6 +29,17 @@ RESOLUTION = 110
 _HEADER_GAP = 160.0
 _GAP_PX = 8  # white band between the header strip and the cells
 
+# A crop never renders to more pixels than this: a huge page is drawn at a lower resolution instead
+# (at 110 dpi a 14,400-pt page would be a 4 GB bitmap). 12 MP is an A4 page at about 290 dpi.
+MAX_CROP_PIXELS = 12_000_000
+
+
+def crop_resolution(width_pt: float, height_pt: float, wanted: float = RESOLUTION,
+                    max_pixels: int = MAX_CROP_PIXELS) -> float:
+    """The resolution (dpi) to render a region of this size at: `wanted`, or less to stay under `max_pixels`."""
+    area = max(width_pt, 1.0) * max(height_pt, 1.0) / 72**2  # square inches
+    return min(wanted, (max_pixels / area) ** 0.5)
+
 
 def _line_pitch(page: Any, default: float) -> float:
     """Baseline-to-baseline distance of the page's body text, so "two lines" means two of its lines."""
@@ -144,7 +155,8 @@ class Crop:
 
 
 def _render(page: Any, region: tuple[float, float, float, float]) -> Any:
-    return page.crop(region).to_image(resolution=RESOLUTION, antialias=True)
+    dpi = crop_resolution(region[2] - region[0], region[3] - region[1])
+    return page.crop(region).to_image(resolution=dpi, antialias=True)
 
 
 def crop_images(pdf: Any, r: Report, check: dict, key: str, img_dir: Path) -> list[Crop]:

@@ -89,7 +89,7 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
         return None if x is None or pd.isna(x) else str(x)
 
     items: list[tuple[dict, Path | None]] = []
-    with Store(url, create=False) as store:  # a read command must not create an empty database
+    with Store(url, read_only=True) as store:  # a read command changes nothing in the store
         for row in store.documents_df().itertuples(index=False):
             path = Path(val(row.path)) if val(row.path) else None
             # The archived copy first: a served inbox moves the submitted file away.
@@ -116,6 +116,13 @@ def run_audit(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except RuntimeError as exc:  # StoreError: one line naming the store and the cause
+            from pipeline.store import StoreError
+
+            if not isinstance(exc, StoreError):
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
     if args.paths:
         items += list(extract_items(args.paths, args.ocr))
     if not items:

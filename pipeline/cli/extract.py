@@ -28,7 +28,7 @@ def add_ocr_option(p: argparse.ArgumentParser) -> None:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from pipeline.errors import ReportError
+    from pipeline.errors import ReportError, storable_path
     from pipeline.extract import extract
     from pipeline.serialize import to_contract
 
@@ -40,6 +40,7 @@ def run_extract(args: argparse.Namespace) -> int:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     doc = to_contract(report)
+    doc["source"]["file"] = storable_path(doc["source"]["file"])  # else a name not in UTF-8 cannot be written
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     if args.out == "-":
         sys.stdout.write(text + "\n")

@@ -65,8 +65,8 @@ T = TypeVar("T")
 def _open(db: str | None) -> Store:
     from pipeline.store import Store
 
-    # A read command must not leave an empty database behind where the user mistyped a path.
-    return Store(db, create=False)
+    # A read command changes nothing: no empty database where a path was mistyped, no tables, no WAL.
+    return Store(db, read_only=True)
 
 
 def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | int:
@@ -78,6 +78,12 @@ def _with_store(db: str | None, action: Callable[[Store], T], what: str) -> T | 
         print(f"error: {_shown(exc)}; pass --db or set {settings.DB_ENV}", file=sys.stderr)
         return 2
     except Exception as exc:  # a user sees one line, not a traceback
+        from pipeline.store import StoreError, classify, resolve_url, store_error
+
+        if isinstance(exc, StoreError) or classify(exc) is not None:
+            err = exc if isinstance(exc, StoreError) else store_error(resolve_url(db), exc)
+            print(f"error: {err}", file=sys.stderr)
+            return 3
         print(f"error: {what} failed: {type(exc).__name__}: {_shown(exc)}", file=sys.stderr)
         return 1
 

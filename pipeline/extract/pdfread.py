@@ -10,6 +10,7 @@ import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
 from pipeline.errors import ReportError
+from pipeline.extract.pdfguard import check_pdf
 from pipeline.model import Glyph, Line, Page, Report, Source, Table
 
 from .ocr import default_mode, plan_page, read_pages
@@ -43,6 +44,7 @@ def read_pdf(path: str | Path, ocr: str | None = None) -> Report:
         head = fh.read(1024)
     if b"%PDF-" not in head:
         raise ReportError(name, "not a PDF (no %PDF- header)")
+    check_pdf(path)  # hostile structure refused in milliseconds, before pdfminer trusts it
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many kinds on a damaged file; pdfplumber wraps them

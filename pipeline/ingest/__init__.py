@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pipeline.store import absolute_url
 
-from .batch import BatchError, ingest_paths, ingest_with_retries, run_batch
+from .batch import BatchError, BatchStopped, ingest_paths, ingest_with_retries, run_batch
 from .discover import FAILED, PROCESSED, UnsafeInbox, discover, file_away, inbox_files
 from .files import (
     FileOutcome,
@@ -33,6 +33,7 @@ from .files import (
 from .pool import (
     DEFAULT_TIMEOUT,
     MAX_TASKS_PER_WORKER,
+    ExtractionStopped,
     ExtractionTimeout,
     ExtractorCrashed,
     ExtractorPool,
@@ -49,6 +50,8 @@ __all__ = [
     "MAX_TASKS_PER_WORKER",
     "PROCESSED",
     "BatchError",
+    "BatchStopped",
+    "ExtractionStopped",
     "ExtractionTimeout",
     "ExtractorCrashed",
     "ExtractorPool",

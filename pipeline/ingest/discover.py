@@ -28,7 +28,10 @@ def discover(inputs: str | Path | Iterable[str | Path]) -> Iterator[str]:
     """Absolute paths of the files to ingest: folders (every *.pdf below, sorted), globs, files.
 
     A path that does not exist is yielded as it is, so that it gets a status (failed: file not found)
-    instead of silently vanishing from the batch. Each file comes once, in the order given.
+    instead of silently vanishing from the batch; so is every entry of a folder named *.pdf, whatever
+    it is (a dangling link, a FIFO, a directory): the checks before reading give each its reason.
+    Nothing is opened here, and links to folders are not followed (a loop of them cannot trap the
+    walk). Each file comes once, in the order given.
     """
     if isinstance(inputs, str | Path):
         inputs = [inputs]
@@ -36,9 +39,9 @@ def discover(inputs: str | Path | Iterable[str | Path]) -> Iterator[str]:
     for item in inputs:
         p = Path(item).expanduser()
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix.lower() == ".pdf" and q.is_file())
-        elif not p.exists() and _GLOB_CHARS & set(str(item)):
-            found = sorted(Path(q) for q in glob.glob(str(p), recursive=True) if Path(q).is_file())
+            found = _pdf_entries(p)
+        elif not p.exists() and not p.is_symlink() and _GLOB_CHARS & set(str(item)):
+            found = sorted(Path(q) for q in glob.glob(str(p), recursive=True) if not os.path.isdir(q))
         else:
             found = [p]
         for q in found:
@@ -46,6 +49,17 @@ def discover(inputs: str | Path | Iterable[str | Path]) -> Iterator[str]:
             if a not in seen:
                 seen.add(a)
                 yield a
+
+
+def _pdf_entries(folder: Path) -> list[Path]:
+    """Every entry below `folder` whose name ends in .pdf (any case), sorted; links to folders not entered."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in dirs + files:
+            if name.lower().endswith(".pdf"):
+                found.append(Path(root, name))
+    return sorted(found)
 
 
 # -- a watched folder ----------------------------------------------------------------------------------

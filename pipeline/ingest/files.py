@@ -20,11 +20,11 @@ from sqlalchemy.engine import make_url
 
 from pipeline import EXTRACTOR_VERSION, settings
 from pipeline.archive import Archive, archive_dir
-from pipeline.errors import ReportError
-from pipeline.extract.pdfread import sha256_of
+from pipeline.errors import ReportError, storable_path
 from pipeline.store import Store, absolute_url
 from pipeline.store import is_transient as storage_is_transient
 
+from .checks import hash_job
 from .pool import (
     DEFAULT_TIMEOUT,
     ExtractionTimeout,
@@ -128,16 +128,27 @@ def ingest_file(
     `is_transient`); the file then has no row yet, and trying again is safe.
     """
     t0 = time.perf_counter()
-    path = str(path)
+    path = os.fspath(path)
+    shown = storable_path(path)  # what the store and the logs get: a name of any bytes, as text
 
     def done(status: Status, **kw: Any) -> FileOutcome:
         return FileOutcome(path, status, seconds=round(time.perf_counter() - t0, 3), **kw)
 
+    extractor = extractor or default_pool()
+    # Checked, opened and hashed in a worker, under the time limit: a FIFO or a link to a device
+    # never blocks this process.
     try:
-        sha = sha256_of(Path(path))
-    except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read the file ({exc})"
-        store.record_failure(path, None, reason, run_id=run_id, extractor_version=extractor_version)
+        sha = extractor.run(hash_job, path, timeout)["sha256"]
+    except ReportError as exc:
+        reason = exc.reason
+    except ExtractionTimeout:
+        reason = f"reading the file took longer than {timeout:g} s and was stopped"
+    except ExtractorCrashed as exc:
+        reason = str(exc)
+    else:
+        reason = None
+    if reason is not None:
+        store.record_failure(shown, None, reason, run_id=run_id, extractor_version=extractor_version)
         return done("failed", reason=reason)
     archived = _archive(store, path)
 
@@ -146,10 +157,9 @@ def ingest_file(
         doc_id = store.document_id(sha)
         if archived:
             store.set_archived(sha, archived)
-        store.record_file(run_id, path, sha, "duplicate", reason, doc_id)
+        store.record_file(run_id, shown, sha, "duplicate", reason, doc_id)
         return done("duplicate", sha256=sha, reason=reason, document_id=doc_id, outcome="duplicate")
 
-    extractor = extractor or default_pool()
     try:
         doc = extractor.extract(path, timeout)
     except ReportError as exc:
@@ -157,14 +167,17 @@ def ingest_file(
     except (ExtractionTimeout, ExtractorCrashed) as exc:
         reason = str(exc)
     else:
-        res = store.save_report(
-            doc, path=path, extractor_version=extractor_version, run_id=run_id, archived=archived
-        )
-        status: Status = "duplicate" if res.outcome == "duplicate" else "ok"
-        reason = "already stored by this extractor version" if status == "duplicate" else None
-        return done(status, sha256=sha, reason=reason, document_id=res.document_id, outcome=res.outcome)
+        if doc["source"]["sha256"] != sha:
+            reason = "the file changed while it was being ingested"
+        else:
+            res = store.save_report(
+                doc, path=shown, extractor_version=extractor_version, run_id=run_id, archived=archived
+            )
+            status: Status = "duplicate" if res.outcome == "duplicate" else "ok"
+            reason = "already stored by this extractor version" if status == "duplicate" else None
+            return done(status, sha256=sha, reason=reason, document_id=res.document_id, outcome=res.outcome)
     doc_id = store.record_failure(
-        path, sha, reason, run_id=run_id, extractor_version=extractor_version, archived=archived
+        shown, sha, reason, run_id=run_id, extractor_version=extractor_version, archived=archived
     )
     return done("failed", sha256=sha, reason=reason, document_id=doc_id)
 
@@ -181,12 +194,9 @@ def _archive(store: Store, path: str) -> str | None:
 def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | None) -> FileOutcome:
     """Record a file whose ingestion raised for good (e.g. retries used up) as failed, with the error."""
     reason = f"ingestion failed: {type(exc).__name__}: {exc}"[:500]
-    try:
-        sha: str | None = sha256_of(Path(path))
-    except OSError:
-        sha = None
-    doc_id = store.record_failure(path, sha, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION)
-    return FileOutcome(path, "failed", sha256=sha, reason=reason, document_id=doc_id)
+    # No sha256: hashing would read the file here, in the batch's process, without a time limit.
+    doc_id = store.record_failure(storable_path(path), None, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION)
+    return FileOutcome(path, "failed", reason=reason, document_id=doc_id)
 
 
 # -- what a run did, read back from the store ---------------------------------------------------------
@@ -205,7 +215,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
 
 def recorded_outcome(store: Store, run_id: int, path: str) -> FileOutcome | None:
     """The status `path` got in run `run_id` (its last row), as a FileOutcome; None if it has none."""
-    row = store.file_status(run_id, path)
+    row = store.file_status(run_id, storable_path(path))
     return FileOutcome(path, **row) if row is not None else None
 
 

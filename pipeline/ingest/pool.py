@@ -11,6 +11,7 @@ import atexit
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import resource
 import sys
 import threading
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import settings
-from pipeline.errors import ReportError
+from pipeline.errors import ReportError, storable_path
 from pipeline.extract import ocr
 from pipeline.extract.ocr import SECONDS_PER_PAGE as OCR_SECONDS_PER_PAGE
 
@@ -39,13 +40,23 @@ class ExtractorCrashed(Exception):
     """A worker process died (or could not start) while extracting a file."""
 
 
+class ExtractionStopped(Exception):
+    """The pool was terminated (the batch is stopping) while this file waited or was extracted.
+
+    Not the file's fault: `ingest_file` lets it through without recording a status, so the next run
+    ingests the file as never seen.
+    """
+
+
 
 def extract_contract(path: str) -> dict:
     """Extract one report to its contract dict (what a worker process runs)."""
     from pipeline.extract import extract
     from pipeline.serialize import to_contract
 
-    return to_contract(extract(path))
+    doc = to_contract(extract(path))  # pdfread refuses hostile structure first (extract/pdfguard.py)
+    doc["source"]["file"] = storable_path(doc["source"]["file"])  # a name of any bytes, as storable text
+    return doc
 
 
 def _warm() -> None:
@@ -63,26 +74,54 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
 
 
-def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool) -> None:
-    """A worker process: answers paths with ("ok", result) / ("report_error", file, reason) / ("error", text)."""
+def _limit_memory(mb: int) -> None:
+    # Address space, not RSS: a runaway allocation fails with MemoryError in this worker instead of
+    # the OOM killer choosing a victim on the whole machine.
+    try:
+        cap = mb * 2**20
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):  # e.g. a container that forbids it: the time limit still holds
+        log.debug("cannot limit worker memory", exc_info=True)
+
+
+def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool, memory_mb: int | None = None) -> None:
+    """A worker process: answers jobs with ("ok", result) / ("report_error", file, reason) / ("error", text).
+
+    A job is a path (for `func`) or a (function, path) pair.
+    """
     if warm:
         _warm()
+    if memory_mb:
+        _limit_memory(memory_mb)
     # before OCR starts, the parent hears how many pages it reads and extends the file's time limit
     ocr.set_listener(lambda pages: conn.send(("ocr_pages", pages)))
     conn.send(("ready", os.getpid(), _peak_rss_kb()))
     while True:
         try:
-            path = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):  # the parent is gone
             return
-        if path is None:
+        if job is None:
             return
+        run, path = job if isinstance(job, tuple) else (func, job)
+        # Pickled before the file is touched: at the memory limit not even a reply could be built then.
+        out_of_memory = pickle.dumps(
+            ("report_error", storable_path(Path(path).name), f"needs more memory than the limit of {memory_mb} MB", 0)
+        )
         try:
-            reply: tuple = ("ok", func(path))
+            reply: tuple = ("ok", run(path))
         except ReportError as exc:
             reply = ("report_error", exc.file, exc.reason)
+        except MemoryError:
+            reply = ()
         except BaseException as exc:  # a bug on one file must not end the worker
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        if not reply:
+            conn.send_bytes(out_of_memory)
+            return  # what failed to allocate may have left the heap in pieces: a fresh worker takes over
         try:
             conn.send((*reply, _peak_rss_kb()))
         except Exception as exc:  # e.g. a result that cannot be pickled
@@ -102,7 +141,7 @@ def _preload_modules() -> list[str]:
     return modules
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: busy workers are kept in a set
 class _Worker:
     process: Any
     conn: Any
@@ -140,8 +179,10 @@ class ExtractorPool:
         func: Callable[[str], Any] = extract_contract,
         warm: bool = True,
         start_timeout: float = 120.0,
+        memory_mb: int | None = settings.WORKER_MEMORY_MB,
     ) -> None:
         self.max_workers = max(1, int(max_workers))
+        self.memory_mb = memory_mb
         self.max_tasks = max_tasks
         self.func = func
         self.warm = warm
@@ -154,6 +195,8 @@ class ExtractorPool:
         self._live = 0
         self._cond = threading.Condition()
         self._closed = False
+        self._stopping = False
+        self._busy: set[_Worker] = set()
 
     def resize(self, max_workers: int) -> None:
         """Allow up to `max_workers` workers (existing ones are kept)."""
@@ -179,7 +222,11 @@ class ExtractorPool:
 
         `timeout` (seconds, None = no limit) counts from the moment the worker gets the file.
         """
-        worker = self._handover(str(path))
+        return self.run(None, path, timeout)
+
+    def run(self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
+        """`func(path)` (a module-level function; None: the pool's own) in a worker, as `extract`."""
+        worker = self._handover(str(path) if func is None else (func, str(path)))
         healthy = False
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -195,6 +242,8 @@ class ExtractorPool:
                         deadline += reply[1] * OCR_SECONDS_PER_PAGE
                         timeout += reply[1] * OCR_SECONDS_PER_PAGE
             except (EOFError, OSError) as exc:
+                if self._stopping:
+                    raise ExtractionStopped("the batch is stopping") from exc
                 worker.process.join(1)
                 raise ExtractorCrashed(
                     f"extraction worker died (exit code {worker.process.exitcode})"
@@ -220,6 +269,16 @@ class ExtractorPool:
         for w in idle:
             self._retire(w)
 
+    def terminate(self) -> None:
+        """Kill every worker now, busy ones too: their callers get ExtractionStopped (a batch stopping)."""
+        with self._cond:
+            self._closed = self._stopping = True
+            workers, self._idle = [*self._idle, *self._busy], []
+            self._cond.notify_all()
+        for w in workers:
+            if w.process.is_alive():
+                w.process.kill()
+
     def __enter__(self) -> ExtractorPool:
         return self
 
@@ -228,13 +287,15 @@ class ExtractorPool:
 
     # -- workers ---------------------------------------------------------------------------------------
 
-    def _handover(self, path: str) -> _Worker:
+    def _handover(self, job: Any) -> _Worker:
         # An idle worker may have died meanwhile (e.g. the OOM killer): that is not this file's fault,
         # so it gets one fresh worker before anything is blamed on it.
         for attempt in range(2):
             worker = self._acquire()
             try:
-                worker.conn.send(path)
+                worker.conn.send(job)
+                with self._cond:
+                    self._busy.add(worker)
                 return worker
             except OSError as exc:
                 self._release(worker, False)
@@ -245,6 +306,8 @@ class ExtractorPool:
     def _acquire(self) -> _Worker:
         with self._cond:
             while True:
+                if self._stopping:
+                    raise ExtractionStopped("the batch is stopping")
                 if self._closed:
                     raise RuntimeError("extractor pool is closed")
                 if self._idle:
@@ -265,7 +328,10 @@ class ExtractorPool:
         parent, child = self._ctx.Pipe()
         # daemon: a worker never outlives its parent's normal exit; after a kill -9 it sees EOF and ends
         proc = self._ctx.Process(
-            target=_worker_main, args=(child, self.func, self.warm), name="pipeline-extract", daemon=True
+            target=_worker_main,
+            args=(child, self.func, self.warm, self.memory_mb),
+            name="pipeline-extract",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -287,6 +353,7 @@ class ExtractorPool:
         worker.tasks += count
         keep = healthy and worker.tasks < self.max_tasks
         with self._cond:
+            self._busy.discard(worker)
             if keep and not self._closed:
                 self._idle.append(worker)
             else:
@@ -332,8 +399,12 @@ class InlineExtractor:
         self.func = func
 
     def extract(self, path: str | Path, timeout: float | None = None) -> Any:
+        return self.run(None, path, timeout)
+
+    def run(self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = None) -> Any:
+        """`func(path)` (None: this extractor's own) here and now; errors as `ExtractorPool.run`."""
         try:
-            return self.func(str(path))
+            return (func or self.func)(str(path))
         except ReportError:
             raise
         except Exception as exc:  # a bug on one file is that file's failure

@@ -16,7 +16,16 @@ file leaves an `ingest_files` row.
 
 from __future__ import annotations
 
-from .database import Database, absolute_url, is_transient, resolve_url
+from .database import (
+    Database,
+    StoreError,
+    absolute_url,
+    classify,
+    is_fatal,
+    is_transient,
+    resolve_url,
+    store_error,
+)
 from .frames import FramesMixin
 from .ingest_log import IngestLogMixin
 from .reports import Outcome, ReportsMixin, SaveResult
@@ -43,7 +52,11 @@ __all__ = [
     "Outcome",
     "SaveResult",
     "Store",
+    "StoreError",
     "absolute_url",
+    "classify",
+    "is_fatal",
     "is_transient",
     "resolve_url",
+    "store_error",
 ]

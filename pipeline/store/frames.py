@@ -7,7 +7,8 @@ result, so that callers (and the Parquet export) can rely on them.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from .schema import (
@@ -31,6 +32,9 @@ from .schema import (
     table_cells,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _ORD = {"ord": "Int64"}
 _KEY_DTYPES = {f.name: f.dtype for f in DOC_KEY}
 
@@ -47,6 +51,8 @@ class FramesMixin:
     """`Store`'s read models."""
 
     def _read(self, stmt: sa.Select, dtypes: dict[str, str]) -> pd.DataFrame:
+        import pandas as pd  # here, not at the top: a batch process never builds a DataFrame
+
         with self.engine.connect() as conn:
             result = conn.execute(stmt)
             df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -120,6 +126,8 @@ class FramesMixin:
         linked = CHECKS.field(CHECKS.linked[0])
         names = [f.name for f in CHECKS.fields]
         after = names[names.index(linked.name) + 1]
+        import pandas as pd
+
         df.insert(
             df.columns.get_loc(after),
             linked.name,

@@ -96,6 +96,21 @@ class IngestLogMixin:
                 ingest_runs.insert().returning(ingest_runs.c.id), {"started_at": now(), "params": params}
             ).scalar_one()
 
+    def unfinished_runs(self, before: int) -> list[int]:
+        """Ids of ingest runs before `before` that never finished (killed, stopped, or their store went away).
+
+        Files such a run submitted but gave no status are not stored: the next run ingests them as
+        never seen. This says that it happened.
+        """
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(ingest_runs.c.id)
+                    .where(ingest_runs.c.id < before, ingest_runs.c.finished_at.is_(None))
+                    .order_by(ingest_runs.c.id)
+                ).scalars()
+            )
+
     def finish_run(self, run_id: int, counts: dict) -> None:
         """Close an ingest run with its counts (e.g. {"ok": 10, "failed": 1}).
 

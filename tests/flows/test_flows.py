@@ -13,7 +13,6 @@ import json
 import os
 import queue
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from flows.server import kill_group, local_server, prefect_command, wait_healthy  # noqa: E402
 from pipeline.store import Store  # noqa: E402
-from testkit.files import REPO, SAMPLES, bad_and_good, make_hostile, make_not_pdf, varied_reports  # noqa: E402
+from testkit.files import REPO, SAMPLES, bad_and_good, make_hostile, make_not_pdf  # noqa: E402
 
 SEED_GOV = REPO / "samples" / "seed-gov.pdf"
 
@@ -289,51 +288,6 @@ def test_inbox_files_are_moved_with_reasons(harness: None, tmp_path: Path) -> No
 
 
 # -- processes -----------------------------------------------------------------------------------------
-
-
-def _stored(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-@pytest.mark.slow
-def test_a_killed_batch_run_again_finishes_the_rest(tmp_path: Path, marker: str) -> None:
-    pdfs = varied_reports(tmp_path / "in", 12)
-    db = tmp_path / "reports.db"
-    cmd = [sys.executable, "-m", "pipeline", "ingest", str(tmp_path / "in"), "--db", f"sqlite:///{db}", "--workers", "2"]
-    env = _env(marker)
-    with open(tmp_path / "first.log", "wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        while _stored(db) < 2:
-            assert proc.poll() is None, "the batch ended before it could be killed"
-            assert time.monotonic() < deadline, "nothing stored in time"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its Prefect API, its extraction workers: all at once
-        proc.wait(10)
-    finally:
-        kill_group(proc)
-    before = _stored(db)
-    assert 2 <= before < 12, before
-
-    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "ingest run 2: 12 file(s)" in rerun.stdout
-
-    store = Store(f"sqlite:///{db}")
-    docs = store.documents_df()
-    assert len(docs) == 12 and docs["sha256"].is_unique and set(docs["status"]) == {"ok"}
-    assert sorted(docs["path"]) == sorted(str(p) for p in pdfs)  # none lost
-    runs = store.engine.connect().execute(sa.text("SELECT id, finished_at FROM ingest_runs ORDER BY id")).all()
-    assert [r.finished_at is None for r in runs] == [True, False]  # the killed run never finished
-    got = _statuses(store, runs[1].id)
-    assert len(got) == 12
-    assert sum(s == "duplicate" for s, _ in got.values()) == before  # stored before the kill: not redone
-    assert sum(s == "ok" for s, _ in got.values()) + sum(s == "duplicate" for s, _ in got.values()) == 12
 
 
 @pytest.mark.slow
