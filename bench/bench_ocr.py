@@ -66,15 +66,22 @@ def main() -> None:
     ap.add_argument("--text", type=Path, default=corpus / "dev")
     ap.add_argument("--dpi", type=float, nargs="+", default=[100, 125, 150, 200])
     ap.add_argument("--missed", action="store_true", help="list the numbers each dpi misreads")
-    ap.add_argument("--batch", type=int, default=0, metavar="COPIES",
-                    help="instead: ingest COPIES distinct copies of every scan with --workers processes")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        metavar="COPIES",
+        help="instead: ingest COPIES distinct copies of every scan with --workers processes",
+    )
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     if a.batch:
         return batch(a.scanned, a.batch, a.workers)
     cases = sorted(d for d in a.scanned.iterdir() if (d / "report.pdf").is_file())
-    truth = {d.name: page_texts(read_pdf(a.text / d.name.removesuffix("-scan") / "report.pdf", ocr="never"))
-             for d in cases}
+    truth = {
+        d.name: page_texts(read_pdf(a.text / d.name.removesuffix("-scan") / "report.pdf", ocr="never"))
+        for d in cases
+    }
     ocr.recognise(ocr.render(cases[0] / "report.pdf", 1, 72))  # the engine's start-up, not timed
     print(f"{'dpi':>5} {'s/page':>8} {'CER':>7} {'numbers':>9}")
     for dpi in a.dpi:
@@ -89,8 +96,10 @@ def main() -> None:
                 chars += len(want)
                 m, t = numbers_right(want, read)
                 missed, total = missed + [f"{d.name}:{n}:{x}" for x in m], total + t
-        print(f"{dpi:>5g} {statistics.median(secs):>8.2f} {errors / max(chars, 1):>7.2%} "
-              f"{total - len(missed):>4}/{total:<4}")
+        print(
+            f"{dpi:>5g} {statistics.median(secs):>8.2f} {errors / max(chars, 1):>7.2%} "
+            f"{total - len(missed):>4}/{total:<4}"
+        )
         if a.missed and missed:
             print("      missed: " + " ".join(missed))
 
@@ -118,8 +127,10 @@ def batch(scanned: Path, copies: int, workers: int) -> None:
         summary = ingest_paths(files, store, workers=workers)
         seconds = time.perf_counter() - t0
         store.close()
-        print(f"{len(files)} files, {pages} pages ({summary['ocr_pages']} by OCR), {workers} workers: "
-              f"{seconds:.1f} s, {pages / seconds * 60:.1f} pages/min; ok {summary['ok']}, failed {summary['failed']}")
+        print(
+            f"{len(files)} files, {pages} pages ({summary['ocr_pages']} by OCR), {workers} workers: "
+            f"{seconds:.1f} s, {pages / seconds * 60:.1f} pages/min; ok {summary['ok']}, failed {summary['failed']}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -36,7 +36,7 @@ def scorer():
 
 def plant(f) -> None:
     """Change a figure so that no rounding of its printed decimals can absorb it."""
-    step = 10 ** -f.decimals
+    step = 10**-f.decimals
     delta = max(abs(f.value) * 0.07, 10 * step)
     f.value = round(f.value + delta, f.decimals)
     if f.value_yuan is not None:
@@ -81,8 +81,9 @@ def main() -> None:
                 caught[kind] += 1
             else:
                 missed[kind].append(f"{case.name} g{rel['result']} {gold['figures'][rel['result']]['text']}")
-            planted_alarms[kind] += sum(1 for c in fails if target.id not in c.figures
-                                        and frozenset(c.figures) not in clean_fails)
+            planted_alarms[kind] += sum(
+                1 for c in fails if target.id not in c.figures and frozenset(c.figures) not in clean_fails
+            )
     print(f"{len(cases)} cases; false alarms on the clean reports: {clean_alarms}")
     print(f"{'kind':<12} {'planted':>8} {'caught':>8} {'share':>7} {'alarms':>7}")
     for kind in sorted(planted):

@@ -21,13 +21,23 @@ def paragraphs_from_text(text: str, display_first: bool = False) -> list[Paragra
         if not line:
             continue
         big = display_first and not out
-        out.append(Paragraph(index=len(out), text=line, norm=normalise(line), glyphs=[None] * len(line), page=1,
-                             size=18.0 if big else 12.0, display=big))
+        out.append(
+            Paragraph(
+                index=len(out),
+                text=line,
+                norm=normalise(line),
+                glyphs=[None] * len(line),
+                page=1,
+                size=18.0 if big else 12.0,
+                display=big,
+            )
+        )
     return out
 
 
-def report_from_text(text: str, name: str = "text.txt", reconcile: bool = True,
-                     display_first: bool = False) -> Report:
+def report_from_text(
+    text: str, name: str = "text.txt", reconcile: bool = True, display_first: bool = False
+) -> Report:
     """Outline, figures, metadata and (unless told not to) reconciliation of `text`."""
     from .extract import STAGES  # the PDF stages: reuse them, so text and PDF never drift apart
 

@@ -67,7 +67,7 @@ def image_pdf(path: Path, pages: list[Image.Image | list[str]], garbage: str | N
                 text.setFont(font, 12)
                 text.setTextRenderMode(3)  # invisible, as OCR'd or broken layers are
                 for n in range(0, len(garbage), 40):
-                    text.textLine(garbage[n:n + 40])
+                    text.textLine(garbage[n : n + 40])
                 c.drawText(text)
         c.showPage()
     c.save()
@@ -103,8 +103,14 @@ def draw_with_table(path: Path, lines: list[str], rows: list[list[str]], widths:
     return path
 
 
-def scanned(tmp: Path, name: str, lines: list[str], rows: list[list[str]] | None = None,
-            widths: list[float] | None = None, angle: float = 0.4) -> tuple[Path, Path]:
+def scanned(
+    tmp: Path,
+    name: str,
+    lines: list[str],
+    rows: list[list[str]] | None = None,
+    widths: list[float] | None = None,
+    angle: float = 0.4,
+) -> tuple[Path, Path]:
     """A one-page report drawn as text (`name`-text.pdf), with a ruled table when `rows` are given, and
     its scan (`name`.pdf)."""
     if rows:

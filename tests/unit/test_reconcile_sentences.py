@@ -34,12 +34,15 @@ def only(report: Report, result_text: str) -> Check:
 
 
 # 1. change + rate: the rate is Δ ÷ (X ∓ Δ), never "from Δ to X"
-@pytest.mark.parametrize("sentence, status", [
-    ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长7.92%。", "pass"),
-    ("部门收入3,200.00万元，较上年减少400.00万元，下降11.11%。", "pass"),
-    ("全年收入52,340万元，同比增收6,210万元，增长13.46%。", "pass"),
-    ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长9.50%。", "fail"),
-])
+@pytest.mark.parametrize(
+    "sentence, status",
+    [
+        ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长7.92%。", "pass"),
+        ("部门收入3,200.00万元，较上年减少400.00万元，下降11.11%。", "pass"),
+        ("全年收入52,340万元，同比增收6,210万元，增长13.46%。", "pass"),
+        ("本局2023年度支出8,450.60万元，比上年增加620.40万元，增长9.50%。", "fail"),
+    ],
+)
 def test_change_and_rate_are_read_against_last_year(sentence: str, status: str) -> None:
     r = run(sentence)
     rate = next(f for f in r.figures if f.kind == "percent")
@@ -50,14 +53,18 @@ def test_change_and_rate_are_read_against_last_year(sentence: str, status: str) 
 
 
 def test_change_stated_a_sentence_after_the_figure() -> None:
-    r = run("1.财政拨款收入812.40万元，为本级财政拨付的资金。较上年减少90.60万元，下降10.03%，主要是人员减少。")
+    r = run(
+        "1.财政拨款收入812.40万元，为本级财政拨付的资金。较上年减少90.60万元，下降10.03%，主要是人员减少。"
+    )
     c = only(r, "10.03%")
     assert c.status == "pass" and texts(r, c) == ["10.03%", "90.60万元", "812.40万元"]
 
 
 def test_rate_of_a_change_against_figures_stated_before() -> None:
-    r = run("2024年度会议费预算15.60万元。\n2023年度会议费决算支出16.25万元。\n"
-            "2024年度会议费预算较上年减少0.65万元，下降4.00%。")
+    r = run(
+        "2024年度会议费预算15.60万元。\n2023年度会议费决算支出16.25万元。\n"
+        "2024年度会议费预算较上年减少0.65万元，下降4.00%。"
+    )
     c = about(r, "4.00%")
     assert c and all(x.status == "pass" for x in c)
     assert any(set(texts(r, x)) == {"4.00%", "0.65万元", "16.25万元"} for x in c)
@@ -73,7 +80,9 @@ def test_growth_with_last_year_in_the_sentence() -> None:
 
 # 2. nested and qualified breakdowns
 def test_breakdown_of_a_part_is_not_read_as_the_total_s() -> None:
-    r = run("项目总投资500万元，其中设备购置费为300万元，包含服务器120万元；存储设备100万元；网络设备80万元。")
+    r = run(
+        "项目总投资500万元，其中设备购置费为300万元，包含服务器120万元；存储设备100万元；网络设备80万元。"
+    )
     c = only(r, "300万元")
     assert c.status == "pass" and texts(r, c) == ["300万元", "120万元", "100万元", "80万元"]
     assert not about(r, "500万元") or all(x.status != "fail" for x in about(r, "500万元"))
@@ -115,15 +124,19 @@ def test_breakdown_until_the_semicolon_that_closes_it() -> None:
 
 # 3. shares of the right base
 def test_shares_in_a_list_share_the_base_named_once() -> None:
-    r = run("本年支出合计1,250.00万元。其中：基本支出900.00万元，占本年支出合计的72.00%；项目支出350.00万元，占28.00%。")
+    r = run(
+        "本年支出合计1,250.00万元。其中：基本支出900.00万元，占本年支出合计的72.00%；项目支出350.00万元，占28.00%。"
+    )
     a, b = only(r, "72.00%"), only(r, "28.00%")
     assert a.status == b.status == "pass"
     assert texts(r, a)[-1] == texts(r, b)[-1] == "1,250.00万元"
 
 
 def test_share_of_a_base_stated_paragraphs_before() -> None:
-    r = run("一、收支总体情况\n本年一般公共预算支出2,000.00万元。\n二、支出结构\n"
-            "教育支出500.00万元，占一般公共预算支出的25.00%。")
+    r = run(
+        "一、收支总体情况\n本年一般公共预算支出2,000.00万元。\n二、支出结构\n"
+        "教育支出500.00万元，占一般公共预算支出的25.00%。"
+    )
     c = only(r, "25.00%")
     assert c.status == "pass" and texts(r, c) == ["25.00%", "500.00万元", "2,000.00万元"]
 
@@ -165,15 +178,19 @@ def test_generic_change_labels_about_different_subjects_are_not_repeats() -> Non
 
 
 def test_same_specific_quantity_with_two_values_is_a_slip() -> None:
-    r = run("一、预算情况\n基本支出预算数为320.00万元。\n二、执行情况\n基本支出预算数为330.00万元，执行良好。")
+    r = run(
+        "一、预算情况\n基本支出预算数为320.00万元。\n二、执行情况\n基本支出预算数为330.00万元，执行良好。"
+    )
     fails = [c for c in r.checks if c.rule == "repeat"]
     assert len(fails) == 1 and fails[0].status == "fail"
 
 
 # 6. recall: sums without cue words, found by arithmetic and kept only beyond chance
 def test_parts_listed_after_their_total_without_a_cue() -> None:
-    r = run("本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元，较上年增加12.30万元。\n"
-            "2.事业收入276.03万元。\n3.其他收入50.30万元。")
+    r = run(
+        "本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元，较上年增加12.30万元。\n"
+        "2.事业收入276.03万元。\n3.其他收入50.30万元。"
+    )
     c = only(r, "1,532.48万元")
     assert c.status == "pass" and texts(r, c) == ["1,532.48万元", "1,206.15万元", "276.03万元", "50.30万元"]
 
@@ -184,7 +201,9 @@ def test_small_whole_numbers_are_not_summed_by_chance() -> None:
 
 
 def test_a_discovered_sum_never_fails() -> None:
-    r = run("本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元。\n2.事业收入276.03万元。\n3.其他收入50.31万元。")
+    r = run(
+        "本年收入合计1,532.48万元。\n1.财政拨款收入1,206.15万元。\n2.事业收入276.03万元。\n3.其他收入50.31万元。"
+    )
     assert not [c for c in r.checks if c.status == "fail"]
 
 
@@ -206,7 +225,9 @@ def test_list_running_on_past_its_breakdown_is_not_a_slip() -> None:
 
 
 def test_budget_of_another_chapter_does_not_pin_a_rate() -> None:
-    r = run("一、甲项目\n甲项目预算资金100.00万元，已全部下达。\n二、乙项目\n乙项目实际支出50.00万元，执行率100%。")
+    r = run(
+        "一、甲项目\n甲项目预算资金100.00万元，已全部下达。\n二、乙项目\n乙项目实际支出50.00万元，执行率100%。"
+    )
     assert only(r, "100%").status != "fail"
 
 
@@ -218,8 +239,10 @@ def test_a_change_against_two_dated_figures_of_its_subject_is_pinned() -> None:
 
 
 def test_changes_of_each_part_are_read_against_that_part() -> None:
-    r = run("2023年一般公共预算财政拨款支出300万元，比2022年减少30万元，下降9.09%，其中：基本支出200万元，"
-            "比上年减少10万元，下降4.76%；项目支出100万元，比上年减少20万元，下降16.67%。")
+    r = run(
+        "2023年一般公共预算财政拨款支出300万元，比2022年减少30万元，下降9.09%，其中：基本支出200万元，"
+        "比上年减少10万元，下降4.76%；项目支出100万元，比上年减少20万元，下降16.67%。"
+    )
     assert all(c.status == "pass" for c in r.checks)
     assert texts(r, only(r, "16.67%"))[1:] == ["20万元", "100万元"]
 
@@ -245,25 +268,47 @@ def test_balance_is_what_was_available_less_what_was_spent() -> None:
     assert texts(r, only(r, "100万元")) == ["100万元", "80万元", "20万元"]
 
 
-@pytest.mark.parametrize("sentence, result, status", [
-    # adjustments: what is left is the signed sum of the chain before it
-    ("年初预算1,200.00万元，年中追加预算150.00万元，调减预算30.00万元，调整后预算为1,320.00万元。", "1,320.00万元", "pass"),
-    ("年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金630.00万元。", "630.00万元", "pass"),
-    ("年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金640.00万元。", "640.00万元", "fail"),
-    # a figure inside the parenthesis after a total is a note on it, not the total of the list
-    ("本年支出合计980.00万元（含上年结转资金支出80.00万元），其中基本支出700.00万元、项目支出280.00万元。",
-     "980.00万元", "pass"),
-    # a part listed too many is a slip, even where the others add up
-    ("本年收入合计500.00万元，其中财政拨款400.00万元，事业收入100.00万元，其他收入20.00万元。", "500.00万元", "fail"),
-    # a change with last year's figure printed beside it
-    ("本年度部门整体支出1,153.00万元，较上年1,000.00万元增加135.00万元。", "135.00万元", "fail"),
-    ("“三公”经费支出8.50万元，比上年10.00万元减少1.50万元。", "1.50万元", "pass"),
-    # two figures and their difference named
-    ("本年收入合计1,860.40万元，本年支出合计1,795.60万元，年末结转结余74.80万元。", "74.80万元", "fail"),
-    # a rate stated before its operands
-    ("部门预算执行率为97.35%，全年预算数1,820.00万元，实际支出1,761.80万元。", "97.35%", "fail"),
-    ("本年度专项资金下达预算350.00万元，实际到位315.00万元，到位率为90%。", "90%", "pass"),
-])
+@pytest.mark.parametrize(
+    "sentence, result, status",
+    [
+        # adjustments: what is left is the signed sum of the chain before it
+        (
+            "年初预算1,200.00万元，年中追加预算150.00万元，调减预算30.00万元，调整后预算为1,320.00万元。",
+            "1,320.00万元",
+            "pass",
+        ),
+        (
+            "年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金630.00万元。",
+            "630.00万元",
+            "pass",
+        ),
+        (
+            "年初预算500.00万元，上年结转50.00万元，年中追加80.00万元，全年可用资金640.00万元。",
+            "640.00万元",
+            "fail",
+        ),
+        # a figure inside the parenthesis after a total is a note on it, not the total of the list
+        (
+            "本年支出合计980.00万元（含上年结转资金支出80.00万元），其中基本支出700.00万元、项目支出280.00万元。",
+            "980.00万元",
+            "pass",
+        ),
+        # a part listed too many is a slip, even where the others add up
+        (
+            "本年收入合计500.00万元，其中财政拨款400.00万元，事业收入100.00万元，其他收入20.00万元。",
+            "500.00万元",
+            "fail",
+        ),
+        # a change with last year's figure printed beside it
+        ("本年度部门整体支出1,153.00万元，较上年1,000.00万元增加135.00万元。", "135.00万元", "fail"),
+        ("“三公”经费支出8.50万元，比上年10.00万元减少1.50万元。", "1.50万元", "pass"),
+        # two figures and their difference named
+        ("本年收入合计1,860.40万元，本年支出合计1,795.60万元，年末结转结余74.80万元。", "74.80万元", "fail"),
+        # a rate stated before its operands
+        ("部门预算执行率为97.35%，全年预算数1,820.00万元，实际支出1,761.80万元。", "97.35%", "fail"),
+        ("本年度专项资金下达预算350.00万元，实际到位315.00万元，到位率为90%。", "90%", "pass"),
+    ],
+)
 def test_probed_wordings(sentence: str, result: str, status: str) -> None:
     assert only(run(sentence), result).status == status
 
@@ -274,8 +319,10 @@ def test_changes_of_opposite_direction_are_not_summed() -> None:
 
 
 def test_income_total_is_this_year_s_income_and_the_carry_over() -> None:
-    text = ("（一）本单位2024年度总收入736.20万元，其中本年收入601.40万元。\n1.财政拨款收入590.00万元。\n"
-            "2.上年结转和结余134.80万元。")
+    text = (
+        "（一）本单位2024年度总收入736.20万元，其中本年收入601.40万元。\n1.财政拨款收入590.00万元。\n"
+        "2.上年结转和结余134.80万元。"
+    )
     assert only(run(text), "736.20万元").status == "pass"
     slip = run(text.replace("601.40", "611.40"))
     assert [c.status for c in about(slip, "736.20万元")] == ["fail"]
