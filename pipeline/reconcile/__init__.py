@@ -71,8 +71,8 @@ def reconcile(report: Report) -> Report:
 
 def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim, Relation, Verdict]]:
     """One statement, one finding. Outcomes about one figure and of one family (what a total is made
-    of; what a percentage is of) are readings of the same statement when they share figures: where one
-    holds, the failing ones are dropped; of several failures one is kept. Arithmetic found without words
+    of; what a percentage is of) are readings of the same statement when the figures of one include the
+    other's: where one holds, the failing ones are dropped; of several failures one is kept. Arithmetic found without words
     never hides a stated slip, and repeats what a stated relation says only once. An unverifiable note
     is kept only when nothing else was found about the figure."""
     by_result: dict[tuple[str, str], list[tuple[Claim, Relation, Verdict]]] = {}
@@ -90,7 +90,8 @@ def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim
         # is another reading of the same statement; one with figures of its own is another statement
         taken = [_ids(o) for o in passes if o[0].stated]
         for o in fails:
-            if not any(_ids(o) & t for t in taken):
+            # the same statement read again names the same figures, or some of them
+            if not any(_ids(o) <= t or t <= _ids(o) for t in taken):
                 keep.add(id(o))
                 taken.append(_ids(o))
                 # a stated slip is not contradicted by a sum found by arithmetic among the same parts

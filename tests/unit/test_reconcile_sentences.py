@@ -326,3 +326,18 @@ def test_income_total_is_this_year_s_income_and_the_carry_over() -> None:
     assert only(run(text), "736.20万元").status == "pass"
     slip = run(text.replace("601.40", "611.40"))
     assert [c.status for c in about(slip, "736.20万元")] == ["fail"]
+
+
+def test_numbered_items_after_a_listing_are_the_parts_of_the_income_stated_before() -> None:
+    text = (
+        "（一）收入情况\n本单位2024年度总收入812.30万元，其中本年收入700.10万元。收入具体情况如下。\n"
+        "1.财政拨款收入650.00万元，较上年增加20.00万元。\n2.事业收入50.10万元。\n3.上年结转和结余112.20万元。\n"
+        "（二）支出情况\n本年支出700.10万元。"
+    )
+    r = run(text)
+    assert [(c.status, len(c.figures)) for c in r.checks if c.detector == "listing"] == [
+        ("pass", 4),
+        ("pass", 3),
+    ]
+    slip = run(text.replace("700.10万元。收入", "710.10万元。收入"))
+    assert [c.status for c in slip.checks if c.detector == "listing"] == ["pass", "fail"]

@@ -90,3 +90,57 @@ def listed(ctx: Context) -> list[Claim]:
 
 def same_class(a, b) -> bool:
     return figure_class(a) is not None and figure_class(a) == figure_class(b)
+
+
+@detector("listing", reads=("items", "sections"))
+def listing(ctx: Context) -> list[Claim]:
+    """收入具体情况如下：1. 财政拨款收入 a …；2. 上级补助收入 b …；3. 上年结转和结余 c …: the numbered items after
+    a 如下 are the parts of the income (or spending) total stated before it — all of them for 总收入, all
+    but the carried-over money for 本年收入."""
+    c = cfg()
+    listing_re = re.compile(rf"(?:{'|'.join(map(re.escape, c['listing_words']))})[:：。.]?\s*$")
+    carry = re.compile(c["carry_over"])
+    whole = re.compile(c["listing_whole"])
+    this_year = re.compile(c["listing_this_year"])
+    head = re.compile(c["listing_part"])
+    level = {s.id: s.level for s in ctx.report.sections}
+    heading_of = {s.paragraph: s for s in ctx.report.sections}
+    out: list[Claim] = []
+    paragraphs = ctx.report.paragraphs
+    for k, p in enumerate(paragraphs):
+        for m in listing_re.finditer(p.norm):
+            pos = ctx.paragraph_start.get(p.index, 0) + m.start()
+            sentence = ctx.sentence_of(pos)
+            totals = [it for s in (sentence, sentence - 1, sentence - 2) for it in ctx.in_sentence(s)
+                      if it.pos < pos and it.fig.kind == "amount" and it.role.level and not it.role.prior]
+            own = level.get(p.section, 0)
+            items: list = []
+            for q in paragraphs[k + 1:k + 40]:
+                sec = heading_of.get(q.index)
+                if sec is None:
+                    continue
+                if sec.level <= own:
+                    break  # the next part of the report, not an item of this list
+                if sec.level != own + 1:
+                    continue
+                first = next((it for it in ctx.by_paragraph.get(q.index, []) if it.fig.kind == "amount"
+                              and it.role.level), None)
+                if first is None or not head.search(first.fig.label or ""):
+                    break
+                items.append(first)
+            if len(items) < 2:
+                continue
+            ev = ctx.words(totals[-1].pos if totals else pos, items[-1].end)
+            for t in totals:
+                label = t.fig.label or ""
+                if whole.search(label):
+                    parts = items
+                elif this_year.search(label):
+                    parts = [it for it in items if not carry.search(it.fig.label or "")]
+                else:
+                    continue
+                if len(parts) < 2 or not all(same_class(t.fig, x.fig) for x in parts):
+                    continue
+                rel = Relation("sum", t.fig, [x.fig for x in parts], evidence=ev, reading=f"{label} = 如下所列各项")
+                out.append(Claim(t.fig, [rel], "listing", ev, pinned=True))
+    return out
