@@ -262,7 +262,10 @@ class Database:
             return engine
         kwargs: dict[str, Any] = {}
         if self.read_only and self.backend == "postgresql":
-            kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+            # keep the URL's own options (a search_path, say): connect_args would replace them
+            own = parsed.query.get("options", "")
+            own = " ".join(own) if isinstance(own, tuple) else own
+            kwargs["connect_args"] = {"options": f"{own} -c default_transaction_read_only=on".strip()}
         engine = sa.create_engine(self.url, echo=echo, **kwargs)
         if self.backend == "sqlite":
             _install_sqlite_hooks(engine)
