@@ -253,7 +253,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     _protect(own_api=False)
     with ExitStack() as stack:
         stack.callback(make_private)  # what was written meanwhile: inside a home others cannot enter
-        from flows.runtime import running_server
+        from flows.runtime import running_server, use_server
 
         if os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_API_AUTH_STRING"):
             print(
@@ -263,8 +263,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             )
         reuse = None if os.environ.get("PREFECT_API_URL") else running_server()
         if reuse is not None:
-            os.environ["PREFECT_API_URL"] = reuse["api"]
-            print(f"using the local Prefect server: {reuse['ui']} (see docs/security.md: it has no auth string)",
+            use_server(reuse)
+            print(f"using the local Prefect server: {reuse['ui']} (its auth string is in {reuse.get('auth_file')})",
                   flush=True)  # fmt: skip
         elif not os.environ.get("PREFECT_API_URL"):
             configured = bool(os.environ.get("PREFECT_API_AUTH_STRING"))

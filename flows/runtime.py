@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import threading
@@ -64,13 +65,21 @@ def running_server() -> dict | None:
     return state if _healthy(state["api"]) else None
 
 
+def use_server(state: dict) -> None:
+    """Point this process (and the workers it starts) at the lasting server, with its auth string."""
+    os.environ["PREFECT_API_URL"] = state["api"]
+    auth_file = Path(state.get("auth_file") or "")
+    if auth_file.is_file():
+        os.environ["PREFECT_API_AUTH_STRING"] = auth_file.read_text().strip()
+
+
 def choose_api() -> str:
     """Settle the API before Prefect is imported; returns which: "configured", "reused" or "temporary"."""
     if os.environ.get("PREFECT_API_URL"):
         return "configured"
     state = running_server()
     if state is not None:
-        os.environ["PREFECT_API_URL"] = state["api"]
+        use_server(state)
         return "reused"
     os.environ.setdefault(TIMEOUT_ENV, str(settings.PREFECT_STARTUP_TIMEOUT))
     return "temporary"
@@ -121,6 +130,17 @@ def start_server(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: flo
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(home / "prefect"),
            "PREFECT_UI_API_URL": api}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
+    # protected as the servers `ingest` and `serve` start are (docs/security.md): basic auth, CORS from its
+    # own UI only, CSRF; the auth string in a file only this user reads, for the commands that reuse it
+    from flows.server import protected_server_env
+
+    auth = os.environ.get("PREFECT_API_AUTH_STRING") or f"pipeline:{secrets.token_urlsafe(24)}"
+    env.update(protected_server_env(auth, api.removesuffix("/api")))
+    auth_file = home / "api-auth"
+    auth_file.unlink(missing_ok=True)
+    fd = os.open(auth_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(auth + "\n")
     log = home / "server.log"
     cmd = [*prefect_command(), "server", "start", "--host", host, "--port", str(port)]
     with open(log, "ab") as out:
@@ -132,7 +152,8 @@ def start_server(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: flo
         kill_group(proc)
         tail = log.read_text(errors="replace")[-1500:]
         raise RuntimeError(f"{exc}; its log ({log}) ends:\n{tail}") from exc
-    state = {"api": api, "ui": api.removesuffix("/api"), "pid": proc.pid, "log": str(log), "started": time.time()}
+    state = {"api": api, "ui": api.removesuffix("/api"), "pid": proc.pid, "log": str(log), "started": time.time(),
+             "auth_file": str(auth_file)}  # fmt: skip
     _state_file().write_text(json.dumps(state))
     return state
 
