@@ -76,6 +76,21 @@ def make_not_pdf(dst: Path) -> Path:
     return dst
 
 
+def write_pdf(dst: Path, objects: list[bytes], root: int = 1) -> Path:
+    """A PDF of `objects` (object n is objects[n-1]) with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
+    dst.write_bytes(bytes(out))
+    return dst
+
+
 def make_hostile(dst: Path, glyphs: int = 2_000_000) -> Path:
     """A 21 kB PDF whose one page draws `glyphs` characters: pdfminer needs minutes (and ~40 MB/s) for it."""
     content = b"BT /F1 1 Tf 0 0 Td " + b"(a) Tj " * glyphs + b"ET"
@@ -88,17 +103,7 @@ def make_hostile(dst: Path, glyphs: int = 2_000_000) -> Path:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    dst.write_bytes(bytes(out))
-    return dst
+    return write_pdf(dst, objects)
 
 
 def bad_and_good(folder: Path) -> dict[str, Path]:

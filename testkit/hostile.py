@@ -12,25 +12,10 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from testkit.files import make_corrupt, make_encrypted, make_not_pdf
+from testkit.files import make_corrupt, make_encrypted, make_not_pdf, write_pdf
 from testkit.synth import blocks_from_text, render_pdf, seed_text
 
 _PAGE_FONT = b"<< /Font << /F1 4 0 R >> >>"
-
-
-def write_pdf(dst: Path, objects: list[bytes], root: int = 1) -> Path:
-    """A PDF of `objects` (object n is objects[n-1]) with a correct cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
-    dst.write_bytes(bytes(out))
-    return dst
 
 
 def _one_page(
