@@ -69,7 +69,6 @@ class Item:
     pos: int
     end: int
     sentence: int
-    clause: int
     n: int  # its index in reading order among prose figures
     role: Role = field(default_factory=Role)
 
@@ -158,7 +157,7 @@ class Context:
             s for s in self.paragraph_start.values()})
         self.items: list[Item] = []
         for n, (f, pos, end) in enumerate(placed):
-            self.items.append(Item(f, pos, end, self.sentence_of(pos), self.clause_of(pos), n))
+            self.items.append(Item(f, pos, end, self.sentence_of(pos), n))
         self.item_of = {it.fig.id: it for it in self.items}
         self.by_sentence: dict[int, list[Item]] = {}
         self.by_paragraph: dict[int, list[Item]] = {}
@@ -172,7 +171,7 @@ class Context:
         self.groups = self._groups()
         self.part_ids = {f.id for g in self.groups if g.total is not None for f in g.parts}
         self.group_totals = {g.total.id for g in self.groups if g.total is not None and len(g.parts) >= 2}
-        parents = {s.id: s.parent for s in report.sections}
+        parents = self.parent_of = {s.id: s.parent for s in report.sections}
         self.top_section: dict[str | None, str | None] = {}
         for s in report.sections:
             top = s.id
@@ -250,15 +249,6 @@ class Context:
         for idx in reversed(self.paragraph_order[max(0, rank - k):rank + 1]):
             out.extend(x for x in reversed(self.by_paragraph.get(idx, [])) if x.pos < it.pos)
         return out
-
-    def after(self, it: Item, n: int) -> list[Item]:
-        return self.items[it.n + 1:it.n + 1 + n]
-
-    @cached_property
-    def subjects(self) -> dict[str, str]:
-        from ..extract.prose.labels import subject_of
-
-        return {it.fig.id: subject_of(it.fig.label) or "" for it in self.items}
 
     # -- roles
     def sentence_head_year(self, sentence: int) -> int | None:

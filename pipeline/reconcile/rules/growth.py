@@ -41,10 +41,10 @@ def find(ctx: Context) -> list[Claim]:
         priors = [p for p in same if p.role.prior and not p.role.change]
         currents = [p for p in same if p.role.level and not p.role.prior and p not in changes]
         # the year each figure's clause names tells last year's from this year's (2021年决算 / 2022年预算)
-        dated = sorted((p for p in currents if p.role.year), key=lambda p: p.role.year)
-        if not priors and len(dated) >= 2 and dated[0].role.year < dated[-1].role.year:
-            priors = [dated[0]]
-            currents = [p for p in currents if p is not dated[0]]
+        by_year = sorted((p for p in currents if p.role.year), key=lambda p: p.role.year)
+        if not priors and len(by_year) >= 2 and by_year[0].role.year < by_year[-1].role.year:
+            priors = [by_year[0]]
+            currents = [p for p in currents if p is not by_year[0]]
         ev = ctx.words((same[-1].pos if same else it.pos - 12), it.end)
         base = _difference_base(ctx, changes[0]) if changes else None
         if base is not None:

@@ -16,11 +16,10 @@ def _first(pattern: str, items, exclude=()) -> object | None:
 
 def _within(ctx: Context, section: str | None, root: str | None) -> bool:
     """`section` is `root` or one of the sections it opens."""
-    parents = {s.id: s.parent for s in ctx.report.sections}
     while section is not None:
         if section == root:
             return True
-        section = parents.get(section)
+        section = ctx.parent_of.get(section)
     return root is None
 
 
