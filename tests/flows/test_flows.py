@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from flows.server import kill_group, local_server, prefect_command, wait_healthy  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from testkit.files import REPO, SAMPLES, bad_and_good, make_hostile, make_not_pdf  # noqa: E402
+from testkit.processes import marked_env  # noqa: E402
 
 SEED_GOV = REPO / "samples" / "seed-gov.pdf"
 
@@ -60,45 +61,6 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("prefect-home")
     with local_server(home=home, ui=False, log_file=home / "server.log") as api:
         yield api
-
-
-def _marked(marker: str) -> list[int]:
-    """Live processes whose environment carries `marker` (zombies are dead enough)."""
-    found = []
-    needle = f"PIPELINE_TEST_MARKER={marker}".encode()
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            if needle in (d / "environ").read_bytes():
-                if (d / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    found.append(int(d.name))
-        except OSError:
-            continue
-    return found
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    """An environment marker for the processes a test starts; none may outlive the test."""
-    mark = uuid.uuid4().hex
-    yield mark
-    deadline = time.monotonic() + 20
-    while _marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = _marked(mark)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert not left, f"processes left running: {left}"
-
-
-def _env(marker: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env.update(PIPELINE_TEST_MARKER=marker, PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
-    return env
 
 
 @pytest.fixture
@@ -301,7 +263,7 @@ def test_a_process_worker_runs_the_ingest_report_deployment(
     pool = f"pool-{marker[:8]}"
     with _api(prefect_server):
         deploy_flows(pool)
-    env = _env(marker, PREFECT_API_URL=prefect_server, PREFECT_WORKER_QUERY_SECONDS="1")
+    env = marked_env(marker, PREFECT_API_URL=prefect_server, PREFECT_WORKER_QUERY_SECONDS="1")
     with open(tmp_path / "worker.log", "wb") as log:
         worker = subprocess.Popen(
             [*prefect_command(), "worker", "start", "--pool", pool], env=env, stdout=log,
@@ -341,7 +303,7 @@ def test_the_dask_batch_reports_to_the_real_server(
     cmd = [sys.executable, "-m", "pipeline", "ingest", *map(str, SAMPLES), "--dask", "--workers", "2",
            "--db", shared_store_url]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, env=_env(marker, PREFECT_API_URL=prefect_server), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cmd, env=marked_env(marker, PREFECT_API_URL=prefect_server), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
     try:
@@ -401,7 +363,7 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
     (inbox / "report.pdf").write_bytes(SEED_GOV.read_bytes())
     make_not_pdf(inbox / "not-a-report.pdf")
     db = f"sqlite:///{tmp_path / 'reports.db'}"
-    env = _env(
+    env = marked_env(
         marker,
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         PREFECT_RUNNER_POLL_FREQUENCY="1",

@@ -15,53 +15,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from flows.server import free_port, kill_group
 from testkit.files import REPO, SAMPLES, make_hostile, varied_reports
+from testkit.processes import marked_env
 
 pytestmark = pytest.mark.slow
-
-
-def _marked(marker: str) -> list[int]:
-    """Live processes whose environment carries `marker` (zombies are dead enough)."""
-    found = []
-    needle = f"PIPELINE_TEST_MARKER={marker}".encode()
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            if needle in (d / "environ").read_bytes() and (d / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                found.append(int(d.name))
-        except OSError:
-            continue
-    return found
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    mark = uuid.uuid4().hex
-    yield mark
-    deadline = time.monotonic() + 20
-    while _marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = _marked(mark)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert not left, f"processes left running: {left}"
-
-
-def _env(marker: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env.update(PIPELINE_TEST_MARKER=marker, PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
-    return env
 
 
 def _count(db: Path, sql: str) -> int:
@@ -93,7 +55,7 @@ def test_sigterm_stops_the_batch_and_leaves_no_process(tmp_path: Path, marker: s
     make_hostile(folder / "zz-slow.pdf")  # minutes of pdfminer: the batch cannot end by itself meanwhile
     db = tmp_path / "reports.db"
     with open(tmp_path / "log", "wb") as log:
-        proc = subprocess.Popen(_ingest(folder, db), env=_env(marker), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(_ingest(folder, db), env=marked_env(marker), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # fmt: skip
     try:
         _wait_for("every sample stored", lambda: _count(db, "SELECT count(*) FROM ingest_files") >= len(SAMPLES), proc)
@@ -115,7 +77,7 @@ def test_a_killed_batch_run_again_finishes_the_rest(tmp_path: Path, marker: str)
     make_hostile(tmp_path / "in" / "zz-slow.pdf")  # sorted last, and minutes long: the first run is alive
     db = tmp_path / "reports.db"
     with open(tmp_path / "first.log", "wb") as log:
-        proc = subprocess.Popen(_ingest(tmp_path / "in", db), env=_env(marker), stdout=log,
+        proc = subprocess.Popen(_ingest(tmp_path / "in", db), env=marked_env(marker), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         _wait_for("two reports stored", lambda: _count(db, "SELECT count(*) FROM documents WHERE status = 'ok'") >= 2, proc)
@@ -126,7 +88,7 @@ def test_a_killed_batch_run_again_finishes_the_rest(tmp_path: Path, marker: str)
     before = _count(db, "SELECT count(*) FROM documents WHERE status = 'ok'")
     assert 2 <= before <= 12
 
-    rerun = subprocess.run(_ingest(tmp_path / "in", db, "--timeout", "5"), env=_env(marker), capture_output=True,
+    rerun = subprocess.run(_ingest(tmp_path / "in", db, "--timeout", "5"), env=marked_env(marker), capture_output=True,
                            text=True, timeout=900)  # fmt: skip
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "ingest run 2: 13 file(s)" in rerun.stdout
@@ -142,7 +104,7 @@ def test_a_killed_batch_run_again_finishes_the_rest(tmp_path: Path, marker: str)
 
 def test_a_local_server_is_started_reused_and_stopped(tmp_path: Path, marker: str) -> None:
     port = free_port()
-    env = _env(marker, PIPELINE_SERVER_HOME=str(tmp_path / "server"))
+    env = marked_env(marker, PIPELINE_SERVER_HOME=str(tmp_path / "server"))
     run = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", *a], env=env, cwd=REPO,  # noqa: E731
                                     capture_output=True, text=True, timeout=600)  # fmt: skip
     started = run("server", "start", "--port", str(port))
@@ -174,7 +136,7 @@ def test_ingest_holds_with_two_cpu_burners_beside_it(tmp_path: Path, marker: str
     try:
         for i in range(3):
             db = tmp_path / f"r{i}.db"
-            r = subprocess.run(_ingest(REPO / "samples", db), env=_env(marker), capture_output=True, text=True,
+            r = subprocess.run(_ingest(REPO / "samples", db), env=marked_env(marker), capture_output=True, text=True,
                                timeout=900)  # fmt: skip
             assert r.returncode == 0, f"run {i}: {r.stdout}{r.stderr}"
             assert f"{len(SAMPLES)} file(s)" in r.stdout
