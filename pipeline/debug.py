@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.model import BBox, CheckStatus, Figure, Glyph, Kind, Report, Section
+from pipeline.model import BBox, CheckStatus, Figure, Glyph, Kind, Paragraph, Report, Section
 
 RESOLUTION = 150  # dpi: an A4 page is 1240 × 1754 pixels, six-point labels stay legible
 
@@ -197,7 +197,7 @@ def table_boxes(report: Report, page: int) -> list[tuple[str, BBox, list[BBox], 
     return out
 
 
-def _paragraph(report: Report, index: int) -> Any:
+def _paragraph(report: Report, index: int) -> Paragraph | None:
     if 0 <= index < len(report.paragraphs) and report.paragraphs[index].index == index:
         return report.paragraphs[index]
     return next((p for p in report.paragraphs if p.index == index), None)

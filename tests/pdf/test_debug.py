@@ -166,3 +166,24 @@ def test_a_scanned_page_is_framed_where_ocr_read_its_figures() -> None:
         px = ov.to_pixels((box[0] - 1.5, box[1] - 1.5, box[2] + 1.5, box[3] + 1.5))
         assert _left_edge(ov.image, px) == {debug.KIND_COLOURS[f.kind]}, f.id
         assert _ink(ov.image, px, 4) < 90, f.id  # on the scan's printed digits, where OCR read them
+
+
+def test_a_table_running_on_is_outlined_on_each_page_it_stands_on(tmp_path: Path) -> None:
+    from pipeline.extract import extract
+    from testkit.synth import Block, render_pdf
+
+    rows = [["项目", "预算数（万元）", "执行数（万元）"]] + [[f"项目{i}", f"{100 + i}.50", f"{90 + i}.25"] for i in range(60)]
+    pdf = render_pdf([Block("title", "2021年度部门整体支出绩效自评报告"), Block("heading", "一、项目支出情况"),
+                      Block("para", "本年度项目支出情况如下表。"), Block("table", rows=rows)], tmp_path / "long.pdf")
+    report = extract(pdf)
+    (table,) = report.tables
+    assert len(table.pages) >= 2
+    for page in table.pages:
+        ov = debug.overlay(pdf, page, report, resolution=100)
+        ((tid, outline, cells, continued),) = debug.table_boxes(report, page)
+        assert continued == (page != table.page)
+        on_page = [f for f in report.figures if f.table == tid and f.page == page]
+        assert on_page and ov.figures == len(on_page)
+        # the outline holds this page's cells only, whatever the merged table's first-page box is
+        assert all(outline[1] - 0.01 <= f.bbox[1] and f.bbox[3] <= outline[3] + 0.01 for f in on_page)
+        assert _left_edge(ov.image, ov.to_pixels(outline)) == {debug.TABLE}
