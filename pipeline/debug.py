@@ -52,6 +52,7 @@ class Overlay:
     origin: tuple[float, float]  # the page box's top-left corner, in points
     figures: int
     failing: int  # of them, read by a failing check
+    unboxed: list[str]  # ids of figures the report puts on this page without a box (not drawn)
     headings: int
     tables: int
     words: int
@@ -139,6 +140,8 @@ def overlay(path: str | Path, page_number: int, report: Report | None = None,
                                info.ocr if info else None)
         return Overlay(image=picture, page=page_number, pages=report.source.pages, scale=im.scale,
                        origin=(float(im.bbox[0]), float(im.bbox[1])), figures=n_figures, failing=n_failing,
+                       unboxed=[f.id for f in report.figures if f.page == page_number
+                                and not figure_boxes(report, f, page_number)],
                        headings=n_headings, tables=n_tables, words=len(word_boxes),
                        ocr=info.ocr if info else None, cjk_font=canvas.cjk)
 

@@ -62,6 +62,9 @@ def run_debug(args: argparse.Namespace) -> int:
     ocr = f" (read by OCR: {drawn.ocr})" if drawn.ocr else ""
     print(f"page {drawn.page} of {drawn.pages}{ocr}: {drawn.figures} figures ({drawn.failing} in failing checks), "
           f"{drawn.headings} headings, {drawn.tables} tables" + (f", {drawn.words} words" if args.words else ""))
+    if drawn.unboxed:
+        print(f"note: {len(drawn.unboxed)} figures of this page have no box, not drawn: {', '.join(drawn.unboxed)}",
+              file=sys.stderr)
     if not drawn.cjk_font:
         print("note: no Chinese font found (fc-match :lang=zh-cn); labels show figure ids only", file=sys.stderr)
     print(printable(storable_path(out)))

@@ -187,3 +187,14 @@ def test_a_table_running_on_is_outlined_on_each_page_it_stands_on(tmp_path: Path
         # the outline holds this page's cells only, whatever the merged table's first-page box is
         assert all(outline[1] - 0.01 <= f.bbox[1] and f.bbox[3] <= outline[3] + 0.01 for f in on_page)
         assert _left_edge(ov.image, ov.to_pixels(outline)) == {debug.TABLE}
+
+
+def test_a_figure_without_a_box_is_named_not_drawn(extracted: Callable[[Path], Report]) -> None:
+    import copy
+
+    report = copy.deepcopy(extracted(TABLE))  # the session's report stays as extracted
+    lost = report.figures[0]
+    lost.bbox, lost.paragraph = None, -1
+    ov = debug.overlay(TABLE, 1, report, resolution=72)
+    assert ov.unboxed == [lost.id]
+    assert ov.figures == len(report.figures) - 1
