@@ -85,7 +85,6 @@ def page_count(path: str | Path) -> int | None:
     readable that way (extraction then says why, after its own structural checks)."""
     import pdfplumber
 
-    from pipeline.errors import ReportError
     from pipeline.extract.pdfguard import check_pdf
 
     path = Path(path)
@@ -95,10 +94,8 @@ def page_count(path: str | Path) -> int | None:
                 return None
         check_pdf(path)  # hostile structure never reaches the parser
         with pdfplumber.open(path) as pdf:
-            return len(pdf.pages)
-    except (OSError, ReportError):
-        return None
-    except Exception:  # pdfminer raises many kinds on a damaged file; extraction names them
+            return len(pdf.pages) or None  # none at all: extraction says so
+    except Exception:  # missing, refused, damaged (pdfminer raises many kinds): extraction names the reason
         return None
 
 
@@ -151,7 +148,8 @@ def overlay(path: str | Path, page_number: int, report: Report | None = None,
 
 def failing_figures(report: Report) -> set[str]:
     """Ids of the figures some failing check reads (its operands and the result it tests)."""
-    return {fid for c in report.checks if c.status == CheckStatus.FAIL for fid in [*c.figures, c.result or ""]}
+    return {fid for c in report.checks if c.status == CheckStatus.FAIL
+            for fid in [*c.figures, *([c.result] if c.result else [])]}
 
 
 def figure_boxes(report: Report, f: Figure, page: int) -> list[BBox]:

@@ -147,6 +147,11 @@ def test_cli_names_the_file_it_cannot_read(tmp_path: Path, capsys: pytest.Captur
     assert capsys.readouterr().err == "error: notes.pdf: not a PDF (no %PDF- header)\n"
     assert main(["debug", str(tmp_path / "gone.pdf"), "--out", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == "error: gone.pdf: file not found\n"
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n")
+    assert main(["debug", str(broken), "--page", "3", "--out", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err == "error: broken.pdf: PDF has no pages\n"
+    assert not (tmp_path / "x.png").exists()
 
 
 @pytest.mark.corpus
