@@ -181,8 +181,8 @@ def run_batch(paths: list[Path], out_dir: Path, formats: tuple[str, ...], ocr: s
     done = failed = failing = 0
     with Progress(len(pdfs), "extract") as bar:
         for pdf in pdfs:
-            bar.start(pdf.name)
             name = names[pdf]
+            bar.start(str(name.parent / pdf.name))  # a/report.pdf: every unit's file may be report.pdf
             targets = [out_dir / name.parent / (name.name + SUFFIX[f]) for f in formats]
             try:
                 report = extract(pdf, ocr=ocr)
