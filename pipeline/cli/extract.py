@@ -151,9 +151,19 @@ def output_names(pdfs: list[Path], inputs: list[Path]) -> dict[Path, Path]:
     Folders given count as they are, files by the folder they are in; so one folder's tree is mirrored
     from its top, and the same name in two folders stays apart (a/report, b/report).
     """
-    bases = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in inputs]
+    # a missing path writes nothing: it must not move the others' names
+    bases = [
+        os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p))
+        for p in inputs
+        if p.exists()
+    ]
     common = os.path.commonpath(bases) if bases else os.getcwd()
-    return {pdf: Path(os.path.relpath(os.path.abspath(pdf), common)).with_suffix("") for pdf in pdfs}
+    names = {}
+    for pdf in pdfs:
+        rel = os.path.relpath(os.path.abspath(pdf), common)
+        # only a missing path stands outside: its bare name, so nothing is ever touched outside --out
+        names[pdf] = Path(os.path.basename(rel) if rel.startswith(os.pardir) else rel).with_suffix("")
+    return names
 
 
 def run_batch(paths: list[Path], out_dir: Path, formats: tuple[str, ...], ocr: str | None) -> int:

@@ -191,6 +191,11 @@ def test_names_from_several_folders_stay_apart(tmp_path: Path, capsys: pytest.Ca
     names = output_names(pdfs, [a, b, tmp_path / "2021" / "c.pdf"])
     assert [str(names[p]) for p in pdfs] == ["2020/a/x/report", "2021/b/report", "2021/c"]
     assert output_names([a / "report.pdf"], [a]) == {a / "report.pdf": Path("report")}
+    gone = tmp_path.parent / "no-such-folder" / "x.pdf"  # a missing path moves no other name, points nowhere
+    assert output_names([gone, b / "report.pdf"], [gone, b]) == {
+        gone: Path("x"),
+        b / "report.pdf": Path("report"),
+    }
     # only a case difference can still meet: refused before anything is extracted
     for p in (tmp_path / "A.pdf", tmp_path / "a.PDF"):
         p.write_bytes(b"")
