@@ -71,8 +71,8 @@ def _env() -> jinja2.Environment:
 def key_totals(figures: Iterable[dict], checks: Iterable[dict]) -> list[dict]:
     """The report's key totals (contract figure dicts), in the report's order.
 
-    Candidates are amounts that are not a listed part of a checked sum, whose label names a flow of
-    money and no change of one (data/review.toml). Those the report itself totals (the result of a sum)
+    Candidates are amounts whose label names a flow of money and no change of one (data/review.toml)
+    and that are not a listed part of a checked sum, unless a total themselves or named as a whole. Those the report itself totals (the result of a sum)
     or names as a whole (总额, 全年…) rank first, then those a check compares (a budget against its
     execution); any other candidate is listed only when there is none of these, since an item's own
     budget is not the report's total.
@@ -80,14 +80,16 @@ def key_totals(figures: Iterable[dict], checks: Iterable[dict]) -> list[dict]:
     words = _vocab()["totals"]
     checks = list(checks)
     sums = [c for c in checks if c.get("rule") == "sum"]
-    parts = {fid for c in sums for fid in c.get("figures") or [] if fid != c.get("result")}
     totals = {c.get("result") for c in sums}
+    # a part that is itself a total (决算收入 within 全年可执行预算) is still one
+    parts = {fid for c in sums for fid in c.get("figures") or [] if fid != c.get("result")} - totals
     compared = {fid for c in checks if c.get("rule") in _COMPARING for fid in c.get("figures") or []}
     ranked: list[tuple[int, int, dict]] = []
     seen: set[tuple] = set()
     for i, f in enumerate(figures):
         label = str(f.get("label") or "")
-        if f.get("kind") != "amount" or not label or f.get("id") in parts:
+        whole = any(w in label for w in words["whole"])
+        if f.get("kind") != "amount" or not label or (f.get("id") in parts and not whole):
             continue
         if not any(w in label for w in words["subjects"]) or any(w in label for w in words["not_total"]):
             continue
@@ -95,8 +97,7 @@ def key_totals(figures: Iterable[dict], checks: Iterable[dict]) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        whole = f.get("id") in totals or any(w in label for w in words["whole"])
-        ranked.append((0 if whole else 1 if f.get("id") in compared else 2, i, f))
+        ranked.append((0 if whole or f.get("id") in totals else 1 if f.get("id") in compared else 2, i, f))
     if any(tier < 2 for tier, _, _ in ranked):
         ranked = [r for r in ranked if r[0] < 2]
     kept = sorted(ranked, key=lambda r: (r[0], r[1]))[: int(words["max_totals"])]

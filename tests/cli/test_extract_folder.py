@@ -265,3 +265,21 @@ def test_report_text_cannot_make_markdown() -> None:
     assert r"原文：第一行 \# 不是标题 \| 不是表格 \|" in md
     assert "\n# 不是标题" not in md
     assert md_escape("1,280.50 万元（第 3 页）") == "1,280.50 万元（第 3 页）"  # numbers stay readable
+
+
+def test_a_part_that_is_a_total_itself_stays_a_key_total() -> None:
+    def amount(fid: str, label: str, value: float) -> dict:
+        return {"id": fid, "kind": "amount", "label": label, "value": value, "unit": "万元", "page": 1}
+
+    figs = [
+        amount("g1", "年初预算收入", 90), amount("g2", "年内调整预算", -10), amount("g3", "决算收入", 80),
+        amount("g4", "一般公共预算", 70), amount("g5", "事业收入", 10), amount("g6", "上年结转", 20),
+        amount("g7", "全年可执行预算", 100),
+    ]  # fmt: skip
+    checks = [
+        {"rule": "sum", "result": "g3", "figures": ["g3", "g1", "g2"]},  # 决算 = 年初 + 调整
+        {"rule": "sum", "result": "g3", "figures": ["g3", "g4", "g5"]},  # 决算 = its sources
+        {"rule": "sum", "result": "g7", "figures": ["g7", "g3", "g6"]},  # 可执行 = 决算 + 结转
+    ]
+    # 年初 marks a whole; 决算收入 is a part of 可执行预算 but a total of its own sources
+    assert [f["label"] for f in key_totals(figs, checks)] == ["年初预算收入", "决算收入", "全年可执行预算"]
