@@ -211,10 +211,9 @@ def run_batch(paths: list[Path], out_dir: Path, formats: tuple[str, ...], ocr: s
                 done += 1
                 failing += sum(str(c.status) == "fail" for c in report.checks)
             bar.advance()
-        took = time.monotonic() - started
-        bar.note(
-            f"{done} extracted, {failed} failed, {failing} failing checks in {_duration(took)} → {out_dir}"
-        )
+    # after the bar's last frame, so that the summary is the last line on a terminal too
+    took = time.monotonic() - started
+    bar.note(f"{done} extracted, {failed} failed, {failing} failing checks in {_duration(took)} → {out_dir}")
     return 1 if failed else 0
 
 
