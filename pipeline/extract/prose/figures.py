@@ -58,11 +58,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     # 百分之十五 / 百分之15.5: a percentage written out
     per_cent = re.compile(rf"百分之(?P<pc>{_CN_NUMERAL}|{_NUM})(?P<qa>{after_alt})?")
     before = re.compile(rf"(?P<qb>{alternation(q['keep_before'])})\s*$")
+    not_before = re.compile(rf"(?:{alternation(q['not_before'])})$")
     # 1234.56万 with no 元: money only where the clause speaks of money
     bare_mult = re.compile(rf"(?P<num>{_NUM})\s*(?P<mult>万|亿)(?![元\d.])")
     money_words = re.compile(alternation(units["money_context"]))
-    return {"arabic": arabic, "cn": cn, "before": before, "per_cent": per_cent, "bare_mult": bare_mult,
-            "money_words": money_words}
+    return {"arabic": arabic, "cn": cn, "before": before, "not_before": not_before, "per_cent": per_cent,
+            "bare_mult": bare_mult, "money_words": money_words}
 
 
 def kind_of(unit: str) -> str:
@@ -109,6 +110,8 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         qualifier = m.group("qmid") or m.group("qmid2") or m.group("qa")
         window = max(0, num_start - 4)
         qb = pats["before"].search(norm[window:num_start])
+        if qb and pats["not_before"].search(norm[max(0, window + qb.end() - 4):window + qb.end()]):
+            qb = None
         if qb and not qualifier:
             qualifier = qb.group("qb")
             num_start = window + qb.start()  # the printed figure is "≤4526.69万元", qualifier and all

@@ -35,6 +35,7 @@ def _cfg() -> dict:
         "classification_level": re.compile(lab["classification_level"]),
         "unit_decl": re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?(?:亿元|万元|千元|元|%|人|个)\s*[)）]"),
         "quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['before'])})$"),
+        "not_quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['not_before'])})$"),
         "compare": re.compile(rf"^(?P<subject>.*?)(?P<base>{lab['compare_base']})(?P<change>{lab['compare_change']})$"),
         "change_up": re.compile(rf"^(?:{alternation(lab['change_up'])})$"),
         "derived": re.compile(rf"(?:{alternation(lab['derived_suffix'])})$"),
@@ -121,13 +122,13 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         if m and len(s) - m.end() >= 3 and _whole_word_prefix(s, m.end(), words):
             s = s[m.end():]
         m = cfg["suffix"].search(s)
-        if m and m.start() >= 3 and (_whole_word_suffix(s, len(s) - m.start(), words)
+        if m and m.start() >= 3 and not cfg["not_quals"].search(s) and (_whole_word_suffix(s, len(s) - m.start(), words)
                                      or m.group(0) in cfg["loose_suffix"] and s[m.start() - 1:] not in cfg["wei_words"]
                                      and s[m.start() - 2:] not in cfg["wei_words"]):
             # (得分为 95 分: jieba reads 分为 as one word, but 为 is still the copula before the figure)
             s = s[: m.start()]
         m = cfg["quals"].search(s)
-        if m and m.start() >= 2:
+        if m and m.start() >= 2 and not cfg["not_quals"].search(s):
             s = s[: m.start()]
         s = s.strip("()（）“”\"'·-—~ ")
         if s == before:
