@@ -350,3 +350,11 @@ def test_a_total_after_its_parts_takes_them_all_though_a_part_s_name_holds_共(f
     check = only(run(text), "1000万元")
     assert (check.status, texts(run(text), check)) == ("pass", ["1000万元", "600万元", "300万元", "100万元"])
     assert only(run(text.replace("合计1000", "合计1010")), "1010万元").status == "fail"
+
+
+def test_an_execution_rate_may_be_of_the_money_that_arrived() -> None:
+    text = "（一）资金使用情况\n项目资金拨付到位680万元，实际支出653.2万元，资金执行率96.06%。"
+    check = only(run(text), "96.06%")
+    assert (check.status, texts(run(text), check)) == ("pass", ["96.06%", "653.2万元", "680万元"])
+    # the rate is not pinned to that reading: a rate no reading gives is unverifiable, not a slip
+    assert only(run(text.replace("96.06%", "91.06%")), "91.06%").status == "unverifiable"

@@ -101,7 +101,8 @@ def find(ctx: Context) -> list[Claim]:
             readings = [r for r in before if r.operands[1].id in {b.fig.id for b in top}][:1]
             pinned = True
         else:
-            readings, pinned = in_sentence + before, False
+            spent = [] if arrival else _spent_of_arrived(ctx, same, f, ev)
+            readings, pinned = in_sentence + before + spent, False
             if not readings:
                 readings = _targets(ctx, it, f, ev)
                 pinned = bool(readings)
@@ -116,6 +117,20 @@ def find(ctx: Context) -> list[Claim]:
             readings = [Relation("ratio", f, [], evidence=ev)]
         out.append(Claim(f, readings, "rates", ev, pinned=pinned))
     return out
+
+
+def _spent_of_arrived(ctx: Context, same: list[Item], f, ev: str) -> list[Relation]:
+    """资金到位 680 万元，实际支出 653.2 万元，执行率 96.06%: spending may be measured against the money that
+    arrived. Read from each amount's own words (a subject carried into a label does not make it arrive)."""
+    def arrived(p: Item) -> bool:
+        tail = re.split(r"[，,；;。:：]", ctx.text[p.end:p.end + 12])[0]
+        return (p.fig.kind == "amount" and not p.role.change and not p.role.prior
+                and bool(rx("arrival_words").search(ctx.lead(p) + tail)))
+
+    money_in = [p for p in same if arrived(p)]
+    spent = [p for p in same if p not in money_in and _actual(ctx, p, False)]
+    return [Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际支出 ÷ 到位资金")
+            for a in spent for b in money_in]
 
 
 def _targets(ctx: Context, it: Item, f, ev: str) -> list[Relation]:
