@@ -280,6 +280,10 @@ class Context:
         own = rx("year").findall(self.text[max(sentence_start, it.pos - len(lead)):it.pos])
         head = self.sentence_head_year(it.sentence)
         year = int(own[-1]) if own else head
+        dated = None if change else rx("dated_base").search(lead)
+        reference = head if head is not None else self.report.meta.year
+        if dated and reference is not None and int(dated.group("year")) < reference:
+            prior = True  # 2023 年支出 1.25 万元，比 2022 年 1.50 万元减少 0.25 万元
         budget = bool(rx("budget_words").search(label))
         actual = bool(rx("actual_words").search(label))
         # a word named outright wins over a cue of the other role (基本支出预算 is a budget)

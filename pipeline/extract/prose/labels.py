@@ -51,6 +51,8 @@ def _cfg() -> dict:
         "rate_size": set(lab["rate_size"]),
         "cause": re.compile(lab["cause"]),
         "subject_change": re.compile(lab["subject_change"]),
+        "prior_base": re.compile(lab["prior_base"]),
+        "this_period": re.compile(lab["this_period"]),
         "loose_suffix": set(lab["loose_suffix"]),
         "long_label": lab["long_label"],
         "respectively": re.compile(lab["respectively"]),
@@ -173,6 +175,7 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         body_start = body_start + shift if body_start else 0
     cfg = _cfg()
     labels: list[str | None] = []
+    based: dict[int, str] = {}  # figures labelled as a comparison's base → the subject they are the base of
     for i, f in enumerate(found):
         # a figure inside a heading's own title is labelled from the title
         floor = body_start if f.start >= body_start else 0
@@ -199,8 +202,9 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         if tags is not None and comparison is None:
             # a rate's words are often verbs themselves (完成年初预算, 支付进度达到): keep those
             label = noun_phrase(label, tags, verbs=f.kind != "percent")
-        prev = next((labels[j] for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]),
-                    context.get("prev_label"))
+        prev_at = next((j for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]), None)
+        prev = labels[prev_at] if prev_at is not None else context.get("prev_label")
+        base = cfg["prior_base"].match(label or "") if f.kind in ("amount", "count") else None
         prev_any = labels[i - 1] if i else None
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
         if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
@@ -210,11 +214,17 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             own = clean(norm[s:share_at], words) if s < share_at else ""
             subject = own if len(own) >= 2 else _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label
+        elif base is not None and _subject(prev) and _comparison(prev, words) is None:
+            # 支出 1.25 万元，比 2022 年 1.50 万元减少 0.25 万元: the 1.50 is 2022's 支出
+            based[i] = cfg["this_period"].sub("", _subject(prev)) or _subject(prev)
+            label = base.group("when") + based[i]
         elif comparison is not None and f.kind in ("amount", "percent", "count"):
             # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it
             subject, up, printed = comparison
-            # (a figure before that is itself a change without a subject names none)
-            subject = subject or (_subject(prev) if _comparison(prev, words) is None else None)
+            # (a figure before that is itself a change without a subject names none; one that is the
+            # comparison's base names the subject it was the base of)
+            subject = subject or based.get(prev_at) or (
+                _subject(prev) if _comparison(prev, words) is None else None)
             names = cfg["change_names"][f.kind]
             if f.kind == "count" and subject:
                 label = subject + printed  # a head count's change reads as printed: 遗属较上年减少
