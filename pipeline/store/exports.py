@@ -164,7 +164,14 @@ DATASETS = [
 ]
 
 
-def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
+# `progress(name, done, total)`: called after each step of an export (a file, a sheet, a report, a
+# table copied), so that a command can show a bar; the library itself prints nothing.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def export(
+    store: Store, fmt: str, out_dir: str | Path, progress: ProgressCallback | None = None
+) -> list[Path]:
     """Write the store's contents to `out_dir` as `fmt` (xlsx, csv, parquet or json); returns the files.
 
     * xlsx: `reports.xlsx` with sheets 报告, 数据, 校验 (failing rows marked), 章节 and 表格 (each
@@ -175,36 +182,49 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
     * parquet: the same datasets with English column names and typed columns;
     * json: one `<sha256>.json` per successfully stored report, in the contract's shape;
     * sqlite: `reports.sqlite`, every table of the store copied (what `pipeline browse` serves).
+
+    `progress`, when given, is called as `progress(name, done, total)` after each step: per file for
+    csv and parquet, per sheet (and the save) for xlsx, per report for json, per table for sqlite.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    step = progress or (lambda name, done, total: None)
     if fmt == "json":
-        return _export_json(store, out)
+        return _export_json(store, out, step)
     if fmt == "sqlite":
         from .copy import copy_store
 
         path = out / "reports.sqlite"
-        copy_store(store, path)
+        copy_store(store, path, progress=step)
         return [path]
-    frames = {d.name: d.load(store) for d in DATASETS if fmt != "xlsx" or d.sheet}
     if fmt == "xlsx":
         path = out / "reports.xlsx"
-        sheets = [(d, frames[d.name]) for d in DATASETS if d.sheet]
-        _write_xlsx(sheets, path, _table_grid(store, frames["documents"]), out)
+        shown = [d for d in DATASETS if d.sheet]
+        total = len(shown) + 2  # the sheets, the 表格 grid, the save
+        sheets = []
+        for n, d in enumerate(shown, 1):
+            sheets.append((d, d.load(store)))
+            step(d.sheet or d.name, n, total)
+        grid = _table_grid(store, next(df for d, df in sheets if d.name == "documents"))
+        step(TABLE_SHEET, total - 1, total)
+        _write_xlsx(sheets, path, grid, out)
+        step(path.name, total, total)
         return [path]
     paths = []
-    for d in DATASETS:
+    for n, d in enumerate(DATASETS, 1):
+        df = d.load(store)
         if fmt == "csv":
             path = out / f"{d.name}.csv"
             # utf-8-sig: without the BOM, Excel reads the file as the system code page and the
             # Chinese comes out garbled. write_csv neutralises cells a spreadsheet would run.
-            write_csv(_human(d, _printed(d, frames[d.name])), path, encoding="utf-8-sig")
+            write_csv(_human(d, _printed(d, df)), path, encoding="utf-8-sig")
         else:
             path = out / f"{d.name}.parquet"
-            _typed(d, frames[d.name]).to_parquet(path, index=False)
+            _typed(d, df).to_parquet(path, index=False)
         paths.append(path)
+        step(path.name, n, len(DATASETS))
     return paths
 
 
@@ -386,10 +406,13 @@ def _table_grid(store: Store, documents: pd.DataFrame) -> list[list[Any]]:
 # -- JSON ------------------------------------------------------------------------------------------
 
 
-def _export_json(store: Store, out: Path) -> list[Path]:
+def _export_json(store: Store, out: Path, step: ProgressCallback) -> list[Path]:
     paths = []
-    for doc in store.iter_reports():
+    ids = store.document_ids()
+    for n, doc_id in enumerate(ids, 1):
+        doc = store.load_report(doc_id)
         path = out / f"{doc['source']['sha256']}.json"
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         paths.append(path)
+        step(str(doc["source"].get("file") or path.name), n, len(ids))
     return paths
