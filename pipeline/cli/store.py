@@ -241,6 +241,11 @@ class Shown:
     rows: list[list[str]]
     numeric: set[str] = field(default_factory=set)  # right-aligned
     wide: set[str] = field(default_factory=set)  # long text that wraps
+    droppable: list[str] = field(default_factory=list)  # left out first on a narrow terminal
+
+
+# The width long text (a check's message) keeps on a terminal; narrower columns are left out for it.
+WRAPPED_MIN = 30
 
 
 def _print(fmt: str, df: pd.DataFrame, empty: str, shown: Callable[[], Shown]) -> None:
@@ -314,8 +319,10 @@ def _failing_table(df: pd.DataFrame) -> Shown:
         )
     n = len(df)
     title = " · ".join([*title, f"{n} failing check" + ("s" if n != 1 else "")])
+    # The message says the stated and computed values in words; the difference is what one scans for.
+    droppable = ["rule", "computed", "stated", "file", "pages", "difference", "year", "unit"]  # in this order
     return Shown(title, [FAILING_SHOWN[c] for c in cols], rows, {FAILING_SHOWN[c] for c in numeric | {"year"}},
-                 {"message", "file"})  # fmt: skip
+                 {"message"}, droppable)  # fmt: skip
 
 
 def _label_table(values: pd.DataFrame, decimals: pd.DataFrame) -> Shown:
@@ -335,6 +342,7 @@ def _label_table(values: pd.DataFrame, decimals: pd.DataFrame) -> Shown:
 def print_rich(shown: Shown, file: object = None) -> None:
     """`shown` as a rich table that fits the terminal: long text wraps instead of being cut."""
     from rich import box
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -342,19 +350,37 @@ def print_rich(shown: Shown, file: object = None) -> None:
     from pipeline.safety import printable
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=False)
+    rows = [[printable(v) for v in r] for r in shown.rows]
+    columns = list(shown.columns)
+
+    def natural(i: int) -> int:  # a column's width unwrapped, with the space between columns
+        return max(cell_len(r[i]) for r in [columns, *rows]) + 2
+
+    # The short columns keep their width; the long text gets the rest, at least WRAPPED_MIN cells. On a
+    # terminal too narrow for that, the columns least needed go first (the message repeats the numbers).
+    for name in shown.droppable:
+        short = sum(natural(i) for i, c in enumerate(columns) if c not in shown.wide)
+        if short + WRAPPED_MIN * len([c for c in columns if c in shown.wide]) <= console.width:
+            break
+        if name in columns:
+            i = columns.index(name)
+            columns.pop(i)
+            rows = [r[:i] + r[i + 1 :] for r in rows]
     table = Table(
         title=Text(printable(shown.title)) if shown.title else None,
         box=box.SIMPLE_HEAD,
         show_lines=bool(shown.wide),
         title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
     )
-    for c in shown.columns:
+    for c in columns:
         if c in shown.wide:
-            table.add_column(c, overflow="fold", ratio=1, min_width=12)
+            table.add_column(c, overflow="fold", ratio=1, min_width=WRAPPED_MIN)
         else:
-            table.add_column(c, justify="right" if c in shown.numeric else "left", no_wrap=True)
-    for row in shown.rows:
-        table.add_row(*(Text(printable(v)) for v in row))  # Text: report words are no markup
+            table.add_column(c, justify="right" if c in shown.numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(v) for v in row))  # Text: report words are no markup
     console.print(table)
 
 
