@@ -183,8 +183,9 @@ def export(
     * json: one `<sha256>.json` per successfully stored report, in the contract's shape;
     * sqlite: `reports.sqlite`, every table of the store copied (what `pipeline browse` serves).
 
-    `progress`, when given, is called as `progress(name, done, total)` after each step: per file for
-    csv and parquet, per sheet (and the save) for xlsx, per report for json, per table for sqlite.
+    `progress`, when given, is called as `progress(name, done, total)` after each step: each dataset
+    read, then each file (csv, parquet) or sheet and the save (xlsx) written; each report (json);
+    each table copied (sqlite).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -199,32 +200,33 @@ def export(
         path = out / "reports.sqlite"
         copy_store(store, path, progress=step)
         return [path]
+    loaded = [d for d in DATASETS if fmt != "xlsx" or d.sheet]
+    # Reading and writing take about as long each (the 数据 sheet longest): both are steps.
+    total = 2 * len(loaded) + (2 if fmt == "xlsx" else 0)  # xlsx: the 表格 sheet, the save
+    done = iter(range(1, total + 1))
+    frames = {}
+    for d in loaded:
+        frames[d.name] = d.load(store)
+        step(f"{d.name} (read)", next(done), total)
     if fmt == "xlsx":
         path = out / "reports.xlsx"
-        shown = [d for d in DATASETS if d.sheet]
-        total = len(shown) + 2  # the sheets, the 表格 grid, the save
-        sheets = []
-        for n, d in enumerate(shown, 1):
-            sheets.append((d, d.load(store)))
-            step(d.sheet or d.name, n, total)
-        grid = _table_grid(store, next(df for d, df in sheets if d.name == "documents"))
-        step(TABLE_SHEET, total - 1, total)
-        _write_xlsx(sheets, path, grid, out)
-        step(path.name, total, total)
+        sheets = [(d, frames[d.name]) for d in DATASETS if d.sheet]
+        grid = _table_grid(store, frames["documents"])
+        _write_xlsx(sheets, path, grid, out, lambda name: step(name, next(done), total))
+        step(path.name, next(done), total)
         return [path]
     paths = []
-    for n, d in enumerate(DATASETS, 1):
-        df = d.load(store)
+    for d in DATASETS:
         if fmt == "csv":
             path = out / f"{d.name}.csv"
             # utf-8-sig: without the BOM, Excel reads the file as the system code page and the
             # Chinese comes out garbled. write_csv neutralises cells a spreadsheet would run.
-            write_csv(_human(d, _printed(d, df)), path, encoding="utf-8-sig")
+            write_csv(_human(d, _printed(d, frames[d.name])), path, encoding="utf-8-sig")
         else:
             path = out / f"{d.name}.parquet"
-            _typed(d, df).to_parquet(path, index=False)
+            _typed(d, frames[d.name]).to_parquet(path, index=False)
         paths.append(path)
-        step(path.name, n, len(DATASETS))
+        step(path.name, next(done), total)
     return paths
 
 
@@ -335,7 +337,11 @@ def _archive_link(path: Any, out_dir: Path) -> str | None:
 
 
 def _write_xlsx(
-    sheets: list[tuple[Dataset, pd.DataFrame]], path: Path, grid: list[list[Any]], out_dir: Path
+    sheets: list[tuple[Dataset, pd.DataFrame]],
+    path: Path,
+    grid: list[list[Any]],
+    out_dir: Path,
+    written: Callable[[str], None] = lambda sheet: None,
 ) -> None:
     book = excel.Writer()
     for d, df in sheets:
@@ -363,6 +369,7 @@ def _write_xlsx(
                 shown=lambda v, i, d=d: _shown(v, d.cols[i]),
                 marked=marked,
             )
+        written(d.sheet or d.name)
     width = max((len(r) for r in grid), default=1)
     book.sheet(
         TABLE_SHEET,
@@ -370,6 +377,7 @@ def _write_xlsx(
         [r + [None] * (width - len(r)) for r in grid],
         filter=False,
     )
+    written(TABLE_SHEET)
     book.save(path)
 
 

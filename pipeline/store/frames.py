@@ -190,7 +190,7 @@ def contract_frames(doc: dict) -> dict[str, pd.DataFrame]:
         v = f.value(item)  # type: ignore[attr-defined]
         return ",".join(map(str, v or [])) if f.sql is None else v  # type: ignore[attr-defined]
 
-    def frame(entity: Entity, rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    def frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
         df = pd.DataFrame(rows, columns=columns)
         return df.astype({c: t for c, t in dtypes.items() if c in df.columns and t != "object"})
 
@@ -200,7 +200,7 @@ def contract_frames(doc: dict) -> dict[str, pd.DataFrame]:
         items = doc.get(entity.key) or []
         rows = [{**key, **{f.name: value(f, item) for f in shown}, "ord": i} for i, item in enumerate(items)]
         columns = [*key, *(f.name for f in shown), "ord"]
-        out[entity.key] = frame(entity, rows, columns, {**_KEY_DTYPES, **entity.dtypes(), **_ORD})
+        out[entity.key] = frame(rows, columns, {**_KEY_DTYPES, **entity.dtypes(), **_ORD})
     (cells_key,) = TABLES.linked
     table_fields = fields(TABLES)
     cell_names = [f.name for f in CELLS.fields]  # row, col, text
@@ -211,5 +211,5 @@ def contract_frames(doc: dict) -> dict[str, pd.DataFrame]:
         for c, text in enumerate(cells)
     ]
     columns = [*key, *(f.name for f in table_fields), *cell_names]
-    out["tables"] = frame(TABLES, rows, columns, {**_KEY_DTYPES, **TABLES.dtypes(), **CELLS.dtypes()})
+    out["tables"] = frame(rows, columns, {**_KEY_DTYPES, **TABLES.dtypes(), **CELLS.dtypes()})
     return {name: out[name] for name in FRAME_NAMES}

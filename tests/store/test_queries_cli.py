@@ -225,12 +225,22 @@ def test_export_reports_each_step(db: Path, tmp_path: Path) -> None:
         assert steps[0][0] == "seed-gov.pdf"
         steps.clear()
         export(store, "csv", tmp_path / "csv", progress=lambda *a: steps.append(a))
-    assert steps == [(f"{n}.csv", i, 5) for i, n in enumerate(["documents", "figures", "checks", "sections", "tables"], 1)]
+        xlsx: list[tuple[str, int, int]] = []
+        export(store, "xlsx", tmp_path / "xlsx", progress=lambda *a: xlsx.append(a))
+    assert [name for name, _, _ in xlsx] == [
+        "documents (read)", "figures (read)", "checks (read)", "sections (read)",
+        "报告", "数据", "校验", "章节", "表格", "reports.xlsx",
+    ]  # fmt: skip
+    assert [(n, t) for _, n, t in xlsx] == [(i, 10) for i in range(1, 11)]
+    names = ["documents", "figures", "checks", "sections", "tables"]
+    assert steps == [(f"{n} (read)", i, 10) for i, n in enumerate(names, 1)] + [
+        (f"{n}.csv", i, 10) for i, n in enumerate(names, 6)
+    ]
 
 
 def test_export_shows_a_bar_on_a_terminal_and_nothing_in_a_pipe(db: Path, tmp_path: Path) -> None:
     code, shown = on_terminal(120, "export", "--format", "csv", "--out", str(tmp_path / "a"), "--db", str(db))
-    assert code == 0 and "导出" in shown and "5/5" in shown and "tables.csv" in shown
+    assert code == 0 and "导出" in shown and "10/10" in shown and "tables.csv" in shown
     piped = cli("export", "--format", "csv", "--out", str(tmp_path / "b"), "--db", str(db))
     assert piped.returncode == 0 and piped.stderr == ""
     assert piped.stdout.splitlines() == [str(tmp_path / "b" / f"{n}.csv") for n in ["documents", "figures", "checks", "sections", "tables"]]
