@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*(n for n in globals() if n.startswith("__") or n in __all__), *__all__})
 
 
 __all__ = ["EXTRACTOR_VERSION", "__version__", *_LAZY]

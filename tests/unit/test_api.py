@@ -44,6 +44,13 @@ def test_import_pipeline_loads_no_spacy_pandas_or_sqlalchemy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     # open_store is looked up last: it loads SQLAlchemy, but only when asked for
     assert out.stdout.split() == ["[]", "True", "True"]
+    # nor does the store without DataFrames (a batch worker saving reports), nor the command line
+    code = (
+        "import sys, pipeline.store, pipeline.cli\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('spacy', 'pandas', 'jieba', 'rich')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_extract_is_callable_in_every_spelling() -> None:
