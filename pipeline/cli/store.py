@@ -42,7 +42,8 @@ EXPORT_EXITS = """exit codes:
   0  done
   1  the export failed otherwise (the message says why)
   2  no store at that path
-  3  the store failed (one line: which store, what: corrupt, locked, unreachable, not ours)"""
+  3  the store failed (one line: which store, what: corrupt, locked, unreachable, not ours)
+  141  the reader of the output went away (`| head`)"""
 # Exit codes, as listed above.
 USAGE, FINDINGS, QUERY_STORE_FAULT, STORE_FAULT = 2, 3, 4, 3
 
