@@ -337,7 +337,7 @@ def _label_table(values: pd.DataFrame, decimals: pd.DataFrame) -> Shown:
         dec = decimals.loc[key]
         cells = [_number(row[y], dec[y]) for y in years]
         rows.append([*([str(unit)] if "unit" in kept else []), str(label), str(measure), *cells])
-    return Shown(" · ".join(title), cols, rows, set(map(str, years)), {"label"})
+    return Shown(" · ".join(title), cols, rows, set(map(str, years)))
 
 
 def print_rich(shown: Shown, file: object = None) -> None:

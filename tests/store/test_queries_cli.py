@@ -197,6 +197,12 @@ def test_label_head_counts_are_integers_and_amounts_keep_their_decimals(
     ]
 
 
+def test_label_on_a_terminal(db: Path) -> None:
+    code, shown = on_terminal(80, "query", "label", "临聘人员", "--db", str(db))
+    rows = [line.split() for line in shown.splitlines() if "临聘人员" in line]
+    assert code == 0 and rows == [["临聘人员", "人", "11"], ["办公室临聘人员", "人", "6"]]
+
+
 def test_a_closed_pipe_ends_quietly(db: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "query", "failing", "--db", str(db)], cwd=ROOT,
