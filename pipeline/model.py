@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points (pdfplumber's coordinates)
 
@@ -205,6 +209,17 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The report as pandas DataFrames: "figures", "checks", "sections", "tables" (one row per cell).
+
+        The columns are those of the store's `figures_df`, `checks_df`, `sections_df` and
+        `table_cells_df`, so that code written for one report runs on a whole store (docs/api.md).
+        """
+        from pipeline.serialize import to_contract
+        from pipeline.store.frames import contract_frames
+
+        return contract_frames(to_contract(self))
 
     def figure(self, fid: str) -> Figure:
         return self._figures_by_id()[fid]

@@ -11,7 +11,7 @@ from pathlib import Path
 # The store: this URL unless a command gets --db or the environment names one.
 DB_ENV = "PIPELINE_DB_URL"
 DB_DEFAULT = "sqlite:///outputs/reports.db"
-DB_HELP = f"database URL (default: env {DB_ENV}, else {DB_DEFAULT})"
+DB_HELP = f"database URL or SQLite file path (default: env {DB_ENV}, else {DB_DEFAULT})"
 # A writer waits this long for another writer's lock on a SQLite file before it gives up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib.metadata import entry_points
 
@@ -30,9 +31,17 @@ def _registered() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINTS)}
 
 
-def build_parser(command: str | None) -> argparse.ArgumentParser:
+def build_parser(command: str | None, *, commands: bool = True) -> argparse.ArgumentParser:
+    """The parser for `command` (None: every command, for help); `commands=False`: none (`--version`)."""
+    from pipeline import EXTRACTOR_VERSION, __version__
+
     parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--version", action="version", version=f"pipeline {__version__} (extractor {EXTRACTOR_VERSION})"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if not commands:
+        return parser
     # A command of this package needs no look-up of the installed ones (extract stays quick).
     known = COMMANDS if command in COMMANDS else {**COMMANDS, **_registered()}
     # help or an unknown command: every module, each once, in the order listed
@@ -49,12 +58,21 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and not argv[0].startswith("-") else None
-    parser = build_parser(command)
+    # `--version` needs no command module (nor the entry points' look-up and imports).
+    parser = build_parser(command, commands=argv[:1] != ["--version"])
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a reader gone away is seen below rather than at exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped (`| head`): no traceback. What is left in the buffer goes to devnull, so
+        # that the interpreter's own flush at exit does not fail again (the Python docs' recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command a pipe stopped

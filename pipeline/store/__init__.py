@@ -16,11 +16,14 @@ file leaves an `ingest_files` row.
 
 from __future__ import annotations
 
+import os
+
 from .database import (
     Database,
     StoreError,
     absolute_url,
     classify,
+    file_url,
     is_fatal,
     is_transient,
     resolve_url,
@@ -43,6 +46,16 @@ class Store(ReportsMixin, IngestLogMixin, FramesMixin, Database):
         return self
 
 
+def open_store(url_or_path: str | os.PathLike[str] | None = None, read_only: bool = False) -> Store:
+    """The store at `url_or_path`: a SQLAlchemy URL or a SQLite file path (`outputs/reports.db`, `~/r.db`).
+
+    None means env `PIPELINE_DB_URL`, else `sqlite:///outputs/reports.db`. Writable by default (a
+    missing SQLite file is created with its tables); `read_only=True` changes nothing on disk and
+    raises FileNotFoundError for a missing file.
+    """
+    return Store(None if url_or_path is None else os.fspath(url_or_path), read_only=read_only)
+
+
 __all__ = [
     "ALL_TABLES",
     "DOC_STATUSES",
@@ -55,8 +68,10 @@ __all__ = [
     "StoreError",
     "absolute_url",
     "classify",
+    "file_url",
     "is_fatal",
     "is_transient",
+    "open_store",
     "resolve_url",
     "store_error",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,8 +13,12 @@ from .schema import metadata
 _BATCH = 5_000
 
 
-def copy_store(source: object, path: str | Path) -> Path:
+def copy_store(
+    source: object, path: str | Path, progress: Callable[[str, int, int], None] | None = None
+) -> Path:
     """Write every table of `source` (a Store, any backend) into a new SQLite file at `path`.
+
+    `progress(table, done, total)` is called after each table copied.
 
     The file is written beside its final name and renamed into place, so a reader never sees half a
     copy; an existing file of that name is replaced.
@@ -28,10 +33,13 @@ def copy_store(source: object, path: str | Path) -> Path:
     target = Store(f"sqlite:///{tmp}")
     try:
         with source.engine.connect() as src, target._writer.begin() as dst:
-            for table in metadata.sorted_tables:  # parents before children: the foreign keys hold
+            tables = metadata.sorted_tables
+            for n, table in enumerate(tables, 1):  # parents before children: the foreign keys hold
                 result = src.execution_options(stream_results=True).execute(sa.select(table).order_by(*table.primary_key))
                 while rows := result.mappings().fetchmany(_BATCH):
                     dst.execute(table.insert(), [dict(r) for r in rows])
+                if progress is not None:
+                    progress(table.name, n, len(tables))
         with target.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

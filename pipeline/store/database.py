@@ -8,6 +8,7 @@ and `BEGIN IMMEDIATE` make them queue instead of failing with "database is locke
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +28,26 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# "sqlite://", "postgresql+psycopg://": anything else given as a store is a file path.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def file_url(path: str | os.PathLike[str]) -> str:
+    """The SQLite URL of the file at `path` (relative, absolute or `~/…`), its characters kept as they are."""
+    return URL.create("sqlite", database=str(Path(path).expanduser())).render_as_string()
+
+
 def resolve_url(url: str | None = None) -> str:
     """The database URL to use: `url`, else env `PIPELINE_DB_URL`, else `sqlite:///outputs/reports.db`.
+
+    A plain file path (`outputs/reports.db`, `~/stores/r.db`) is the SQLite file at that path.
 
     A bare `postgresql://` or `postgres://` URL is pointed at psycopg 3, the driver the project ships
     (SQLAlchemy would otherwise look for psycopg2).
     """
     url = url or os.environ.get(settings.DB_ENV) or settings.DB_DEFAULT
+    if not _URL_SCHEME.match(url):
+        return file_url(url)
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]

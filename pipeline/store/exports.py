@@ -164,7 +164,14 @@ DATASETS = [
 ]
 
 
-def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
+# `progress(name, done, total)`: called after each step of an export (a file, a sheet, a report, a
+# table copied), so that a command can show a bar; the library itself prints nothing.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def export(
+    store: Store, fmt: str, out_dir: str | Path, progress: ProgressCallback | None = None
+) -> list[Path]:
     """Write the store's contents to `out_dir` as `fmt` (xlsx, csv, parquet or json); returns the files.
 
     * xlsx: `reports.xlsx` with sheets 报告, 数据, 校验 (failing rows marked), 章节 and 表格 (each
@@ -175,24 +182,38 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
     * parquet: the same datasets with English column names and typed columns;
     * json: one `<sha256>.json` per successfully stored report, in the contract's shape;
     * sqlite: `reports.sqlite`, every table of the store copied (what `pipeline browse` serves).
+
+    `progress`, when given, is called as `progress(name, done, total)` after each step: each dataset
+    read, then each file (csv, parquet) or sheet and the save (xlsx) written; each report (json);
+    each table copied (sqlite).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    step = progress or (lambda name, done, total: None)
     if fmt == "json":
-        return _export_json(store, out)
+        return _export_json(store, out, step)
     if fmt == "sqlite":
         from .copy import copy_store
 
         path = out / "reports.sqlite"
-        copy_store(store, path)
+        copy_store(store, path, progress=step)
         return [path]
-    frames = {d.name: d.load(store) for d in DATASETS if fmt != "xlsx" or d.sheet}
+    loaded = [d for d in DATASETS if fmt != "xlsx" or d.sheet]
+    # Reading and writing take about as long each (the 数据 sheet longest): both are steps.
+    total = 2 * len(loaded) + (2 if fmt == "xlsx" else 0)  # xlsx: the 表格 sheet, the save
+    done = iter(range(1, total + 1))
+    frames = {}
+    for d in loaded:
+        frames[d.name] = d.load(store)
+        step(f"{d.name} (read)", next(done), total)
     if fmt == "xlsx":
         path = out / "reports.xlsx"
         sheets = [(d, frames[d.name]) for d in DATASETS if d.sheet]
-        _write_xlsx(sheets, path, _table_grid(store, frames["documents"]), out)
+        grid = _table_grid(store, frames["documents"])
+        _write_xlsx(sheets, path, grid, out, lambda name: step(name, next(done), total))
+        step(path.name, next(done), total)
         return [path]
     paths = []
     for d in DATASETS:
@@ -205,6 +226,7 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
             path = out / f"{d.name}.parquet"
             _typed(d, frames[d.name]).to_parquet(path, index=False)
         paths.append(path)
+        step(path.name, next(done), total)
     return paths
 
 
@@ -315,7 +337,11 @@ def _archive_link(path: Any, out_dir: Path) -> str | None:
 
 
 def _write_xlsx(
-    sheets: list[tuple[Dataset, pd.DataFrame]], path: Path, grid: list[list[Any]], out_dir: Path
+    sheets: list[tuple[Dataset, pd.DataFrame]],
+    path: Path,
+    grid: list[list[Any]],
+    out_dir: Path,
+    written: Callable[[str], None] = lambda sheet: None,
 ) -> None:
     book = excel.Writer()
     for d, df in sheets:
@@ -343,6 +369,7 @@ def _write_xlsx(
                 shown=lambda v, i, d=d: _shown(v, d.cols[i]),
                 marked=marked,
             )
+        written(d.sheet or d.name)
     width = max((len(r) for r in grid), default=1)
     book.sheet(
         TABLE_SHEET,
@@ -350,6 +377,7 @@ def _write_xlsx(
         [r + [None] * (width - len(r)) for r in grid],
         filter=False,
     )
+    written(TABLE_SHEET)
     book.save(path)
 
 
@@ -386,10 +414,13 @@ def _table_grid(store: Store, documents: pd.DataFrame) -> list[list[Any]]:
 # -- JSON ------------------------------------------------------------------------------------------
 
 
-def _export_json(store: Store, out: Path) -> list[Path]:
+def _export_json(store: Store, out: Path, step: ProgressCallback) -> list[Path]:
     paths = []
-    for doc in store.iter_reports():
+    ids = store.document_ids()
+    for n, doc_id in enumerate(ids, 1):
+        doc = store.load_report(doc_id)
         path = out / f"{doc['source']['sha256']}.json"
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         paths.append(path)
+        step(str(doc["source"].get("file") or path.name), n, len(ids))
     return paths

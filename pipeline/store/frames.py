@@ -163,3 +163,53 @@ class FramesMixin:
             stmt = stmt.where(ingest_files.c.run_id == run_id)
         return self._read(stmt, {"id": "Int64", **INGEST_FILES.dtypes()})
 
+
+
+# -- the same frames from one contract document, without a database ------------------------------------
+
+FRAME_NAMES = ("figures", "checks", "sections", "tables")
+
+
+def contract_frames(doc: dict) -> dict[str, pd.DataFrame]:
+    """One contract document as the store's read models would give it back once saved.
+
+    Keys "figures", "checks", "sections" and "tables" (one row per table cell, as `table_cells_df`);
+    the columns and dtypes are those of `figures_df`, `checks_df`, `sections_df` and `table_cells_df`,
+    with `document_id` missing (<NA>): the document is in no store.
+    """
+    import pandas as pd
+
+    parts = {None: doc, "source": doc.get("source") or {}, "report": doc.get("report") or {}}
+    key = {DOC_KEY[0].name: None, **{f.name: f.value(parts[f.at]) for f in DOC_KEY[1:]}}
+
+    def fields(entity: Entity) -> list:
+        # the shown fields, those kept in tables of their own (a check's figures) in their place
+        return [f for f in entity.fields if f.zh is not None and f.key]
+
+    def value(f: object, item: dict) -> object:
+        v = f.value(item)  # type: ignore[attr-defined]
+        return ",".join(map(str, v or [])) if f.sql is None else v  # type: ignore[attr-defined]
+
+    def frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=columns)
+        return df.astype({c: t for c, t in dtypes.items() if c in df.columns and t != "object"})
+
+    out = {}
+    for entity in (FIGURES, CHECKS, SECTIONS):
+        shown = fields(entity)
+        items = doc.get(entity.key) or []
+        rows = [{**key, **{f.name: value(f, item) for f in shown}, "ord": i} for i, item in enumerate(items)]
+        columns = [*key, *(f.name for f in shown), "ord"]
+        out[entity.key] = frame(rows, columns, {**_KEY_DTYPES, **entity.dtypes(), **_ORD})
+    (cells_key,) = TABLES.linked
+    table_fields = fields(TABLES)
+    cell_names = [f.name for f in CELLS.fields]  # row, col, text
+    rows = [
+        {**key, **{f.name: f.value(t) for f in table_fields}, **dict(zip(cell_names, (r, c, text), strict=True))}
+        for t in doc.get(TABLES.key) or []
+        for r, cells in enumerate(t.get(cells_key) or [])
+        for c, text in enumerate(cells)
+    ]
+    columns = [*key, *(f.name for f in table_fields), *cell_names]
+    out["tables"] = frame(rows, columns, {**_KEY_DTYPES, **TABLES.dtypes(), **CELLS.dtypes()})
+    return {name: out[name] for name in FRAME_NAMES}

@@ -227,7 +227,7 @@ def test_a_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None
         conn.execute("CREATE TABLE notes (text)")
     before = _sha(foreign)
     r = _cli("query", "failing", "--db", f"sqlite:///{foreign}")
-    assert r.returncode == 3
+    assert r.returncode == 4  # a store fault; 3 is a query's findings (--fail-on-findings)
     assert r.stderr.strip().count("\n") == 0 and "not a store of this pipeline" in r.stderr
     assert _sha(foreign) == before
     with sqlite3.connect(foreign) as conn:

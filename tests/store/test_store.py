@@ -450,8 +450,8 @@ def test_cli_export_and_queries(
     text = capsys.readouterr().out
     assert label in text and str(docs[0]["report"]["year"]) in text
 
-    assert cli_store.main(["query", "failing", "--unit", "没有这个单位", "--db", db_url]) == 0
-    assert "no failing checks" in capsys.readouterr().out
+    assert cli_store.main(["query", "failing", "--unit", "没有这个单位", "--db", db_url]) == 2
+    assert capsys.readouterr().err.startswith("error: no such unit: 没有这个单位 (units in the store: ")
 
 
 def test_cli_refuses_missing_sqlite_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
