@@ -69,7 +69,11 @@ def test_every_kind_of_file_gets_its_status(store: Store, tmp_path: Path) -> Non
     assert out["encrypted"].status == "failed" and "encrypted" in out["encrypted"].reason
     assert out["not_pdf"].status == "failed" and "not a PDF" in out["not_pdf"].reason
     assert out["missing"] == FileOutcome(
-        str(tmp_path / "in" / "nowhere.pdf"), "failed", reason="file not found", seconds=out["missing"].seconds
+        str(tmp_path / "in" / "nowhere.pdf"),
+        "failed",
+        reason="file not found",
+        reason_zh="文件不存在",
+        seconds=out["missing"].seconds,
     )
 
     rows = store.ingest_files_df(run)
