@@ -19,8 +19,10 @@ the folder can be copied or shared whole:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from pipeline import messages
 
 from .crops import HIGHLIGHT_FILL, HIGHLIGHT_STROKE
 from .render import index_order, index_page, report_page
@@ -30,12 +32,17 @@ from .workbook import write_workbook
 __all__ = ["write_audit", "error_doc", "findings", "FINDING_COLUMNS", "HIGHLIGHT_FILL", "HIGHLIGHT_STROKE"]
 
 
-def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | Path) -> Path:
+def write_audit(
+    items: Iterable[tuple[dict, str | Path | None]],
+    out_dir: str | Path,
+    on_page: Callable[[str], None] | None = None,
+) -> Path:
     """Write the audit of (contract document, PDF path or None) pairs into out_dir; returns index.html.
 
     A document with an `error` key (see `error_doc`) stands for a file that could not be extracted: it
-    is listed in the index and the workbook's 文件 sheet with its error. Without a PDF a report's page
-    has everything but the crops.
+    is listed in the index and the workbook's 文件 sheet with its error (said in Chinese where it is a
+    `pipeline.messages.Message`). Without a PDF a report's page has everything but the crops.
+    `on_page(file name)` is called after each report's page is written (a progress bar's step).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -45,7 +52,7 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
         pdf_path = Path(pdf) if pdf else None
         r = Report(doc=doc, pdf=pdf_path, slug=slug_for(doc, pdf_path, taken))
         if doc.get("error") is not None:
-            r.error = str(doc["error"])
+            r.error = messages.zh(doc["error"])
         r.figs = {str(f["id"]): f for f in doc.get("figures") or [] if isinstance(f, dict) and "id" in f}
         reports.append(r)
     # Folders of report.pdf (one per unit) would all list as "report.pdf": name those by folder too.
@@ -58,6 +65,8 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
         prev = pages[i - 1] if i > 0 else None
         next_ = pages[i + 1] if i + 1 < len(pages) else None
         (out / r.page_name).write_text(report_page(r, out, prev, next_), encoding="utf-8")
+        if on_page is not None:
+            on_page(r.file)
     write_workbook(reports, out / "audit.xlsx")
     index = out / "index.html"
     index.write_text(index_page(reports), encoding="utf-8")

@@ -189,6 +189,12 @@ def export(store: Store, fmt: str, out_dir: str | Path) -> list[Path]:
         copy_store(store, path)
         return [path]
     frames = {d.name: d.load(store) for d in DATASETS if fmt != "xlsx" or d.sheet}
+    if "error_zh" in frames["documents"]:
+        # The sheets people read (Chinese headers) give the reason in Chinese where the store has it;
+        # parquet, for programs, keeps the English.
+        zh = frames["documents"].pop("error_zh")
+        if fmt in ("xlsx", "csv"):
+            frames["documents"]["error"] = zh.fillna(frames["documents"]["error"])
     if fmt == "xlsx":
         path = out / "reports.xlsx"
         sheets = [(d, frames[d.name]) for d in DATASETS if d.sheet]
