@@ -232,10 +232,12 @@ def test_inbox_files_are_moved_with_reasons(harness: None, tmp_path: Path) -> No
     assert failed == sorted(
         [n for k in ("corrupt", "encrypted", "not_pdf") for n in (files[k].name, files[k].name + ".reason.txt")]
     )
-    got = _statuses(Store(db), summary["run_id"])
+    rows = Store(db).ingest_files_df(summary["run_id"])
+    zh = {Path(p).name: r for p, r in zip(rows["path"], rows["reason_zh"])}
     for k in ("corrupt", "encrypted", "not_pdf"):
         reason = (inbox / "failed" / (files[k].name + ".reason.txt")).read_text(encoding="utf-8")
-        assert reason.splitlines()[0] == got[files[k].name][1]
+        assert reason.splitlines()[0] == zh[files[k].name]  # the reason in Chinese, as the store keeps it
+    assert zh[files["not_pdf"].name] == "不是 PDF 文件（缺少 %PDF- 文件头）"
 
     # the same report again under a new name: a duplicate, filed beside the first; a fresh file waits
     (inbox / "again.pdf").write_bytes(SEED_GOV.read_bytes())
@@ -412,7 +414,7 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
             run = run_deployment(dep.id, timeout=240, poll_interval=1)
             assert run.state is not None and run.state.is_completed(), (run.state, "".join(seen))
         assert (inbox / "processed" / "report.pdf").exists()
-        assert (inbox / "failed" / "not-a-report.pdf.reason.txt").read_text(encoding="utf-8").startswith("not a PDF")
+        assert (inbox / "failed" / "not-a-report.pdf.reason.txt").read_text(encoding="utf-8").startswith("不是 PDF 文件")
         assert Store(db).counts()["documents"] == 2
 
         proc.send_signal(signal.SIGTERM)  # a graceful stop takes its server down with it
