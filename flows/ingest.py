@@ -13,7 +13,8 @@ flight (many processes writing to the local ephemeral API's SQLite is what makes
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,21 @@ from pipeline.ingest import (
 from pipeline.safety import mask_log_handlers, mask_secrets, printable
 
 MAX_LISTED_CHECKS = 500  # the markdown artifact stays readable (and small) for big batches
+
+# Who hears of each file as it finishes, in this process: the command line's progress bar. Not a flow
+# parameter: those go to the orchestrator as JSON, and a callback is not one.
+OnOutcome = Callable[[int, "int | None", FileOutcome], None]
+_listeners: list[OnOutcome] = []
+
+
+@contextmanager
+def listening(fn: OnOutcome) -> Iterator[None]:
+    """While in this block, `fn(done, total, outcome)` is called for each file a flow here finishes."""
+    _listeners.append(fn)
+    try:
+        yield
+    finally:
+        _listeners.remove(fn)
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -140,6 +156,11 @@ def _run_files(
         why = f" ({printable(outcome.reason)})" if outcome.status == "failed" else ""
         name = printable(os.path.basename(outcome.path))  # a file name may carry escape sequences
         logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, name, why)
+        for listener in list(_listeners):
+            try:
+                listener(done, total, outcome)
+            except Exception:  # a progress bar that fails must not cost the batch a file's status
+                logger.debug("progress listener failed", exc_info=True)
         if after is not None:
             try:
                 after(outcome.path, outcome)

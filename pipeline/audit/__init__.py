@@ -19,10 +19,11 @@ the folder can be copied or shared whole:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline import messages
+from pipeline.progress import Progress
 
 from .crops import HIGHLIGHT_FILL, HIGHLIGHT_STROKE
 from .render import index_order, index_page, report_page
@@ -35,14 +36,14 @@ __all__ = ["write_audit", "error_doc", "findings", "FINDING_COLUMNS", "HIGHLIGHT
 def write_audit(
     items: Iterable[tuple[dict, str | Path | None]],
     out_dir: str | Path,
-    on_page: Callable[[str], None] | None = None,
+    bar: Progress | None = None,
 ) -> Path:
     """Write the audit of (contract document, PDF path or None) pairs into out_dir; returns index.html.
 
     A document with an `error` key (see `error_doc`) stands for a file that could not be extracted: it
     is listed in the index and the workbook's 文件 sheet with its error (said in Chinese where it is a
     `pipeline.messages.Message`). Without a PDF a report's page has everything but the crops.
-    `on_page(file name)` is called after each report's page is written (a progress bar's step).
+    `bar` (a `pipeline.progress.Progress` over the reports without an error) shows the page being written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -64,9 +65,11 @@ def write_audit(
     for i, r in enumerate(pages):
         prev = pages[i - 1] if i > 0 else None
         next_ = pages[i + 1] if i + 1 < len(pages) else None
+        if bar is not None:
+            bar.start(r.file)
         (out / r.page_name).write_text(report_page(r, out, prev, next_), encoding="utf-8")
-        if on_page is not None:
-            on_page(r.file)
+        if bar is not None:
+            bar.advance()
     write_workbook(reports, out / "audit.xlsx")
     index = out / "index.html"
     index.write_text(index_page(reports), encoding="utf-8")

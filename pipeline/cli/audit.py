@@ -142,16 +142,11 @@ def run_audit(args: argparse.Namespace) -> int:
         return 2
     pages = [doc for doc, _ in items if doc.get("error") is None]
     with Progress(len(pages), "writing the audit") as bar:
-
-        def page_written(name: str) -> None:
-            bar.start(name)
-            bar.advance()
-
-        index = write_audit(items, args.out, on_page=page_written)
+        index = write_audit(items, args.out, bar=bar)
     failing = sum(c.get("status") == "fail" for doc in pages for c in doc.get("checks") or [])
     print(
-        f"audited {len(items)} files: {len(pages)} reports, {len(items) - len(pages)} failed, "
-        f"{failing} failing checks",
+        f"audited {len(items)} file(s): {len(pages)} report(s), {len(items) - len(pages)} failed, "
+        f"{failing} failing check(s)",
         file=sys.stderr,
     )
     print(index)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from pipeline.messages import Message
 from pipeline.serialize import to_contract
 from testkit.corpus import REPO
 from testkit.synth import Block, render_pdf
+from testkit.terminal import plain, run_on_terminal
 
 ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
@@ -276,6 +279,31 @@ def test_cli_audits_pdfs_and_lists_a_bad_file(tmp_path: Path) -> None:
     errors = {row[2]: row[-1] for row in files.iter_rows(min_row=2, values_only=True)}
     assert errors == {"broken.pdf": "不是 PDF 文件（缺少 %PDF- 文件头）", "seed-gov.pdf": None}
     assert main(["audit", "--out", str(out)]) == 2  # nothing to audit
+
+
+def test_cli_audit_shows_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed-gov.pdf")
+    (folder / "broken.pdf").write_bytes(b"not a pdf at all")
+    cmd = [sys.executable, "-m", "pipeline", "audit", str(folder), "--out"]
+    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_PROGRESS"}
+
+    code, out, term = run_on_terminal([*cmd, str(tmp_path / "tty")], env=env, cwd=REPO)
+    shown = plain(term)
+    assert code == 0 and out.strip().endswith("index.html"), shown
+    assert re.search(r"extracting .*2/2 .*ETA", shown) and re.search(r"writing the audit .*1/1", shown), shown
+    assert "seed-gov.pdf" in shown  # the file being worked on
+    # above the bar: the failure and the summary, in English as the command line speaks
+    assert "error: broken.pdf: not a PDF (no %PDF- header)" in shown.splitlines()
+    assert re.search(r"^audited 2 file\(s\): 1 report\(s\), 1 failed, \d+ failing check\(s\)$", shown, re.M)
+
+    piped = subprocess.run([*cmd, str(tmp_path / "pipe")], env=env, cwd=REPO, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    lines = piped.stderr.splitlines()
+    assert lines[0] == "error: broken.pdf: not a PDF (no %PDF- header)" and len(lines) == 2, lines
+    assert lines[1].startswith("audited 2 file(s): 1 report(s), 1 failed")  # no bar, no escape codes
+    assert (tmp_path / "pipe" / "index.html").read_text(encoding="utf-8").count("提取失败：不是 PDF 文件") == 1
 
 
 def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
