@@ -227,9 +227,11 @@ def _ingest_progress(quiet: bool) -> Iterator[None]:
         if quiet:
             runs.setLevel(logging.WARNING)
 
-        def heard(done: int, total: int | None, outcome: FileOutcome) -> None:
+        def heard(done: int, total: int | None, outcome: FileOutcome | None) -> None:
             if total is not None and bar.total != total:
                 bar.set_total(total)
+            if outcome is None:  # the run has listed its files
+                return
             bar.start(os.path.basename(outcome.path))
             bar.advance()
             if quiet and outcome.status == "failed":

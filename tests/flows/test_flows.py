@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -170,6 +171,73 @@ def test_batch_records_every_file_and_makes_artifacts(harness: None, tmp_path: P
     assert len(fails) >= 1
     for unit, year, file_name in zip(fails["unit"], fails["year"], fails["file_name"]):
         assert f"| {unit} | {year} | {file_name} |" in md
+
+
+def _read_terminal(master: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the other end is closed
+            return
+        if not data:
+            return
+        into.append(data)
+
+
+def test_ingest_draws_a_bar_on_a_terminal_with_prefects_lines_above_it(
+    harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import pty
+
+    from flows import cli
+    from flows.ingest import ingest_batch
+    from testkit.terminal import plain
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "seed-gov.pdf").write_bytes(SEED_GOV.read_bytes())
+    make_not_pdf(folder / "broken.pdf")
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_terminal, args=(master, chunks))
+    reader.start()
+    terminal = os.fdopen(slave, "w", encoding="utf-8", buffering=1)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("PIPELINE_PROGRESS", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    runs = logging.getLogger("prefect.flow_runs")
+    level = runs.level
+    runs.setLevel(logging.INFO)  # Prefect's per-file lines, as `PREFECT_LOGGING_LEVEL=INFO` gives them
+    try:
+        with cli._ingest_progress(quiet=False):
+            summary = ingest_batch([str(folder)], db_url=f"sqlite:///{tmp_path / 'r.db'}", workers=1)
+    finally:
+        runs.setLevel(level)
+        terminal.close()
+        reader.join(30)
+        os.close(master)
+    assert (summary["ok"], summary["failed"]) == (1, 1)
+    shown = plain(b"".join(chunks).decode("utf-8", "replace"))
+    assert re.search(r"ingesting .*2/2 .*ETA", shown), shown
+    lines = shown.splitlines()
+    # Prefect's lines came through the bar's console: whole lines, not cut into by a redrawn bar
+    done = [line for line in lines if "[1/2]" in line or "[2/2]" in line]
+    assert len(done) == 2 and all(line.split(" - ", 1)[1].startswith("[") for line in done), done
+    assert any(re.search(r"\[\d/2\] failed +broken\.pdf \(not a PDF", line) for line in done), done
+    assert [h.console.file for h in cli._prefect_console_handlers()] != [terminal]  # given back after
+
+
+def test_ingest_draws_no_bar_in_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from flows import cli, ingest
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delenv("PIPELINE_PROGRESS", raising=False)
+    with cli._ingest_progress(quiet=True):
+        assert ingest._listeners == []  # nothing listens: the per-file log lines are the progress
+    assert sys.stderr.getvalue() == ""
 
 
 def test_only_transient_errors_are_retried_and_a_crash_stops_nothing(
