@@ -99,3 +99,8 @@ def say(reason: str | None, lang: str) -> str | None:
 def zh(reason: str | None) -> str | None:
     """`reason` in Chinese where it is a Message (see `say`)."""
     return say(reason, "zh")
+
+
+def zh_only(reason: str | None) -> str | None:
+    """`reason` in Chinese when it is a Message, else None (what a column of Chinese text stores)."""
+    return reason.text("zh") if isinstance(reason, Message) else None

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from pipeline import EXTRACTOR_VERSION, settings
 from pipeline.archive import Archive, archive_dir
 from pipeline.errors import ReportError, storable_path
-from pipeline.messages import Message, of_exception, zh
+from pipeline.messages import Message, of_exception, zh_only
 from pipeline.store import Store, absolute_url
 from pipeline.store import is_transient as storage_is_transient
 
@@ -55,7 +55,7 @@ class FileOutcome:
 
     def __post_init__(self) -> None:
         if self.reason_zh is None and self.reason is not None:
-            self.reason_zh = zh(self.reason)
+            self.reason_zh = zh_only(self.reason)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

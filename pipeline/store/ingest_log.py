@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pipeline.messages import zh
+from pipeline.messages import zh_only
 from pipeline.model import CheckStatus
 
 from .database import now
@@ -53,7 +53,7 @@ class IngestLogMixin:
                             "archived": archived,
                             "status": DocStatus.FAILED.value,
                             "error": str(reason),
-                            "error_zh": zh(reason),
+                            "error_zh": zh_only(reason),
                             "extractor_version": extractor_version,
                             "ingested_at": stamp,
                             "updated_at": stamp,
@@ -68,7 +68,7 @@ class IngestLogMixin:
                             .values(
                                 status=DocStatus.FAILED.value,
                                 error=str(reason),
-                                error_zh=zh(reason),
+                                error_zh=zh_only(reason),
                                 extractor_version=extractor_version,
                                 updated_at=stamp,
                                 **({"archived": archived} if archived else {}),
@@ -207,7 +207,7 @@ class IngestLogMixin:
                 "sha256": sha256,
                 "status": status,
                 "reason": None if reason is None else str(reason),
-                "reason_zh": zh(reason),
+                "reason_zh": zh_only(reason),
                 "document_id": document_id,
                 "recorded_at": now(),
             },
