@@ -90,6 +90,7 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
 
     from pipeline.archive import locate
     from pipeline.audit import error_doc
+    from pipeline.messages import Message
     from pipeline.store import Store
 
     def val(x: object) -> str | None:
@@ -107,7 +108,7 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
             elif row.status == "failed":
                 name = val(row.file_name) or (path.name if path else "?")
                 # the Chinese the store kept beside the English; a store from before it has English only
-                error = val(getattr(row, "error_zh", None)) or val(row.error) or "failed"
+                error = val(getattr(row, "error_zh", None)) or val(row.error) or Message("no_reason")
                 items.append((error_doc(name, error, val(row.sha256)), pdf))
     return items
 
