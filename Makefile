@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test lint bench bench-batch score clean
+.PHONY: run test lint bench bench-batch bench-folder score clean
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -30,6 +30,9 @@ bench: $(VENV_STAMP)
 
 bench-batch: $(VENV_STAMP)
 	$(PY) bench/bench_batch.py
+
+bench-folder: $(VENV_STAMP)
+	$(PY) bench/bench_folder_extract.py
 
 clean:
 	rm -rf .venv outputs/* .pytest_cache .ruff_cache

@@ -42,6 +42,7 @@ PREFECT_STARTUP_TIMEOUT = 300
 # Exports, and where the audit goes.
 EXPORT_FORMATS = ("xlsx", "csv", "parquet", "json", "sqlite")
 AUDIT_OUT = Path("outputs/audit")
+DEBUG_OUT = Path("outputs/debug")  # `pipeline debug` page images
 
 # A served inbox flow takes only what its service was started with, whatever a flow run asks for:
 # `serve` puts the inbox here (and the store in DB_ENV) for the runs it starts; an operator may allow

@@ -1,4 +1,4 @@
-"""`pipeline` / `python -m pipeline`: extract, export, query, audit, browse, and the commands others register.
+"""`pipeline` / `python -m pipeline`: extract, export, query, audit, debug, browse, and the commands others register.
 
 One module per command group, each with `register(subparsers)`, imported only when its command runs,
 so that `extract` stays quick to start. Commands that need an orchestrator (`ingest`, `serve`) live
@@ -19,6 +19,7 @@ COMMANDS = {
     "export": "pipeline.cli.store",
     "query": "pipeline.cli.store",
     "audit": "pipeline.cli.audit",
+    "debug": "pipeline.cli.debug",
     "browse": "pipeline.browse.cli",
 }
 ENTRY_POINTS = "pipeline.commands"  # name = command, value = module with `register(subparsers)`

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.cli.extract import add_ocr_option
+from pipeline.cli.extract import add_ocr_option, pdf_files
 from pipeline.progress import Progress, track
 
 DEFAULT_OUT = settings.AUDIT_OUT
@@ -35,15 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_ocr_option(p)
     p.set_defaults(func=run_audit)
-
-
-def pdf_files(paths: list[Path]) -> Iterator[Path]:
-    """The PDFs named, folders searched recursively in name order; a missing path is kept, to be reported."""
-    for p in paths:
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf")
-        else:
-            yield p
 
 
 def _sha256(path: Path) -> str | None:

@@ -18,7 +18,6 @@ from .arith import Interval, finest_decimals, interval
 _SENTENCE_END = re.compile(r"[。！？!?]")
 # a clause ends at a comma, semicolon or colon; an ASCII comma between digits is a thousands separator
 _CLAUSE_END = re.compile(r"[，;；:：、]|,(?!\d{3}(?!\d))")
-_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年")
 
 
 @cache
@@ -31,8 +30,9 @@ def cfg() -> dict:
 
 @cache
 def rx(key: str) -> re.Pattern[str]:
-    """The vocabulary entry `key` as one regex (longest word first)."""
-    return re.compile(alternation(cfg()[key]))
+    """The vocabulary entry `key` as one regex: a pattern as written, a word list longest word first."""
+    entry = cfg()[key]
+    return re.compile(entry if isinstance(entry, str) else alternation(entry))
 
 
 @cache
@@ -111,7 +111,7 @@ def figure_class(f: Figure | None) -> str | None:
         return None
     if f.kind == "amount":
         return "amount"
-    if f.kind == "count" and f.unit in ("人", "名"):
+    if f.kind == "count" and f.unit in cfg()["head_units"]:
         return "head"
     return None
 
@@ -255,17 +255,17 @@ class Context:
         start = self.sentence_span(sentence)[0]
         first = self.in_sentence(sentence)
         head = self.text[start:first[0].pos] if first else ""
-        years = _YEAR.findall(head)
+        years = rx("year").findall(head)
         return int(years[0]) if years and not rx("comparison").search(head) else None
 
     def _role(self, it: Item) -> Role:
         label = it.fig.label or ""
         lead = self.lead(it)
-        near = re.sub(r"[\s了为是达到约近]+$", "", lead)  # 减少了 / 增加为 / 节约达
+        near = rx("change_gap").sub("", lead)  # 减少了 / 增加为 / 节约达
         change = bool(rx_end("change_words").search(near)) and bool(
             rx("comparison").search(self.text[self.sentence_span(it.sentence)[0]:it.pos])
-            or re.search(r"(?:增加|减少|增长|下降|节约|节省|超支|超出|增收|减收|压减|缩减)$", near))
-        if not change and re.search(r"(?:增加|减少|增长|下降|节约|超支)(?:额|数|了)?$", label):
+            or rx("change_verb").search(near))
+        if not change and rx("change_label").search(label):
             change = bool(rx("comparison").search(label))
         adjust = 0
         if rx("adjust_up").search(near) or rx("adjust_up").search(label):
@@ -277,7 +277,7 @@ class Context:
         # the year its own words name, else the year that heads its sentence (2022 年度预算总计 X，其中 A y);
         # a comparison's year (比 2022 年减少) belongs to the change it introduces, never to the figures after
         sentence_start = self.sentence_span(it.sentence)[0]
-        own = _YEAR.findall(self.text[max(sentence_start, it.pos - len(lead)):it.pos])
+        own = rx("year").findall(self.text[max(sentence_start, it.pos - len(lead)):it.pos])
         head = self.sentence_head_year(it.sentence)
         year = int(own[-1]) if own else head
         budget = bool(rx("budget_words").search(label))
@@ -295,7 +295,7 @@ class Context:
     def _groups(self) -> list[Group]:
         c = cfg()
         # 其中一位 / 其中之一 name one of something, not a breakdown
-        marker_re = re.compile(rf"(?P<m>{alternation(c['breakdown'])})(?![一二两三四五六七八九十\d]+[位个名项人家次]|之)[:：]?"
+        marker_re = re.compile(rf"(?P<m>{alternation(c['breakdown'])})(?!{c['breakdown_not_before']})[:：]?"
                                r"|(?<=元)(?P<zhong>中)[,，]")
         paren_re = re.compile(rf"[(（]\s*(?P<m>{alternation(c['paren_part'])})[:：]?")
         partial_re = re.compile(alternation(c["partial_breakdown"]))

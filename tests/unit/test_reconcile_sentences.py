@@ -341,3 +341,12 @@ def test_numbered_items_after_a_listing_are_the_parts_of_the_income_stated_befor
     ]
     slip = run(text.replace("700.10万元。收入", "710.10万元。收入"))
     assert [c.status for c in slip.checks if c.detector == "listing"] == ["pass", "fail"]
+
+
+@pytest.mark.parametrize("first", ["一般公共服务支出", "共青团工作经费", "公共安全支出"])
+def test_a_total_after_its_parts_takes_them_all_though_a_part_s_name_holds_共(first: str) -> None:
+    # 共 states a total (共 10 项), but not inside 公共 / 共青团: the run of parts must not stop there
+    text = f"（一）支出情况\n{first}600万元，教育支出300万元，社会保障和就业支出100万元，合计1000万元。"
+    check = only(run(text), "1000万元")
+    assert (check.status, texts(run(text), check)) == ("pass", ["1000万元", "600万元", "300万元", "100万元"])
+    assert only(run(text.replace("合计1000", "合计1010")), "1010万元").status == "fail"

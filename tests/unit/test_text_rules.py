@@ -127,6 +127,11 @@ def test_a_formula_in_parentheses_is_not_the_label() -> None:
     assert labels("预算执行率（B/A）98%")[0][1] == "预算执行率"
 
 
+def test_the_level_of_a_classification_item_is_not_part_of_its_label() -> None:
+    got = labels("一般公共服务支出（类）600万元，行政运行(项)120万元。")
+    assert got == [("600万元", "一般公共服务支出"), ("120万元", "行政运行")]
+
+
 def test_a_sentence_broken_across_paragraphs_is_read_whole() -> None:
     report = analysed(
         "（一）本馆2023年度总支出320.5万元，其中本年支",

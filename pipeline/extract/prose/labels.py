@@ -32,6 +32,7 @@ def _cfg() -> dict:
         "up": re.compile(rf"^(?:{alternation(lab['growth_up'])})$"),
         "down": re.compile(rf"^(?:{alternation(lab['growth_down'])})$"),
         "scope": re.compile(rf"[(（]\s*(?:{alternation(lab['scope_paren'])})[^()（）]*[)）]"),
+        "classification_level": re.compile(lab["classification_level"]),
         "unit_decl": re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?(?:亿元|万元|千元|元|%|人|个)\s*[)）]"),
         "quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['before'])})$"),
         "compare": re.compile(rf"^(?P<subject>.*?)(?P<base>{lab['compare_base']})(?P<change>{lab['compare_change']})$"),
@@ -104,6 +105,7 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
     if len(after_name) >= 2:  # 《…的通知》等宣传资料: a document's name before the thing counted
         s = after_name
     s = cfg["unit_decl"].sub("", s)
+    s = cfg["classification_level"].sub("", s)
     s = cfg["scope"].sub("", s)
     s = re.sub(r"[(（][A-Za-z\d/+\-*×÷%\s]{1,12}[)）]", "", s)  # 执行率(B/A): a formula, not a name
     m = re.search(r"[(（]([^()（）]{2,})[)）]$", s)

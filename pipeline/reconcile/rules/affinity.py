@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from ..context import Context, Item, cfg
-
-_NOISE = re.compile(r"\d{4}年度?|[年度的了和及与、“”\"()（）《》\s]")
+from ..context import Context, Item, cfg, rx
 
 
 def core(label: str | None) -> str:
     """A label without years, generic measure words and punctuation: what it is about."""
-    s = _NOISE.sub("", label or "")
+    s = rx("label_noise").sub("", label or "")
     for w in sorted(cfg()["generic_labels"], key=len, reverse=True):
         s = s.replace(w, "")
     return s

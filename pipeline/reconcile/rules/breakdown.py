@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Group, cfg, figure_class
+from ..context import Context, Group, cfg, figure_class, rx
 
-_TOTAL_LABEL = re.compile(r"总(?P<head>收入|支出|额|数|成本|资产)|(?P<head2>收入|支出)(?:合计|总计|总额)")
 _MAX_TOTALS = 3
 
 
@@ -70,7 +69,7 @@ def listed(ctx: Context) -> list[Claim]:
     out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
-        m = _TOTAL_LABEL.search(f.label or "")
+        m = rx("total_label").search(f.label or "")
         if f.kind != "amount" or not m or f.id in ctx.group_totals:
             continue
         head = m.group("head") or m.group("head2")
@@ -79,7 +78,7 @@ def listed(ctx: Context) -> list[Claim]:
         for p in after:
             if p.role.change:
                 continue
-            if not (p.fig.label or "").endswith(head) or _TOTAL_LABEL.search(p.fig.label or ""):
+            if not (p.fig.label or "").endswith(head) or rx("total_label").search(p.fig.label or ""):
                 break
             parts.append(p.fig)
         if len(parts) >= 2 and not any(p.id in ctx.part_ids for p in parts):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ..claims import Claim, Relation, detector
-from ..context import Context
-
-_COUNTABLE = ("个", "项", "家", "笔", "类")
+from ..context import Context, cfg
 
 
 @detector("counts", reads=("groups", "items"))
@@ -22,12 +20,12 @@ def find(ctx: Context) -> list[Claim]:
         # the count must be the last figure before the list, or stand right before its total
         last = before[-1]
         cand = None
-        if last.fig.kind == "count" and last.fig.unit in _COUNTABLE:
+        if last.fig.kind == "count" and last.fig.unit in cfg()["countable_units"]:
             cand = last
         elif g.total is not None and len(before) >= 2 and before[-1].fig is g.total:
             prev = before[-2]
             gap = ctx.item_of[g.total.id].pos - prev.end
-            if prev.fig.kind == "count" and prev.fig.unit in _COUNTABLE and gap <= 2:
+            if prev.fig.kind == "count" and prev.fig.unit in cfg()["countable_units"] and gap <= 2:
                 cand = prev
         if cand is None:
             continue

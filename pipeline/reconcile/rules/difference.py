@@ -30,7 +30,7 @@ def find(ctx: Context) -> list[Claim]:
         bud = next((x for x in cands if x.role.budget and not x.role.actual), None)
         act = next((x for x in cands if x.role.actual), None)
         if bud and act and bud is not act and not it.role.change:
-            over = re.search("超|增加|多", f.label or "")
+            over = rx("over_label").search(f.label or "")
             pair = [act.fig, bud.fig] if over else [bud.fig, act.fig]
             readings.append(Relation("difference", f, pair, evidence=evidence, reading="实际 − 预算" if over else "预算 − 实际"))
             pinned = True

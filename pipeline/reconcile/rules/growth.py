@@ -7,8 +7,6 @@ sentence prints only one figure in one role is a reading the report does not let
 
 from __future__ import annotations
 
-import re
-
 from ..claims import Claim, Relation, detector
 from ..context import Context, Item, rx
 from ..verify import holds
@@ -20,9 +18,9 @@ def _is_growth(ctx: Context, it: Item) -> bool:
     label = f.label or ""
     if f.kind != "percent" or not (rx("growth_words").search(label) or rx("growth_words").search(ctx.before(it, 6))):
         return False
-    if re.search("率", label) and not re.search("增长率|下降率|增幅|降幅|减幅|减少率|降低率|增速", label):
+    if rx("rate_label").search(label) and not rx("growth_rate_label").search(label):
         return False  # 执行率 / 完成率 are rates, not growth
-    return not re.search("占", ctx.lead(it))
+    return not rx("share_words").search(ctx.lead(it))
 
 
 @detector("growth", reads=("items",))

@@ -42,7 +42,7 @@ def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
 def _budget(ctx: Context, p: Item, cue: bool = True) -> bool:
     # 超预算 131.29 names a difference, not a budget
     return (p.fig.kind == "amount" and (p.role.budget_cue if cue else p.role.budget) and not p.role.change
-            and not p.role.prior and not re.search("超|结余|节约", p.fig.label or ""))
+            and not p.role.prior and not rx("not_budget_label").search(p.fig.label or ""))
 
 
 def _same_chapter(ctx: Context, a: Item, b: Item) -> bool:
@@ -121,13 +121,12 @@ def find(ctx: Context) -> list[Claim]:
 def _targets(ctx: Context, it: Item, f, ev: str) -> list[Relation]:
     """A completion rate of a physical target: 完成 52.5 公里，目标值 50 公里，完成率 105%."""
     counts = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "count" and p.pos < it.pos]
-    tgt = next((x for x in reversed(counts) if re.search("目标|计划", x.label or "")), None)
+    tgt = next((x for x in reversed(counts) if rx("target_label").search(x.label or "")), None)
     act = next((x for x in reversed(counts) if x is not tgt and tgt is not None and x.unit == tgt.unit
-                and re.search("完成|实际|实现", x.label or "")), None)
+                and rx("achieved_label").search(x.label or "")), None)
     return [Relation("ratio", f, [act, tgt], evidence=ev, reading="完成数 ÷ 目标数")] if act and tgt else []
 
 
-_WHOLE = re.compile(r"^(?:本年度|本年|年度|全年|部门|单位|整体|总体|预算|支出|资金|项目)*(?:执行率|完成率|支出率)$")
 
 
 def _whole(ctx: Context, it: Item, ev: str) -> Relation | None:
@@ -135,7 +134,7 @@ def _whole(ctx: Context, it: Item, ev: str) -> Relation | None:
     of the chapter that states them (its own, or one of the two before); stated this way, a mismatch is a
     slip."""
     f = it.fig
-    if not _WHOLE.match(f.label or ""):
+    if not rx("whole_rate_label").match(f.label or ""):
         return None
     for chapter in ctx.chapters_before(it):
         items = [a for a in chapter if a.fig.id not in ctx.part_ids]

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from ...vocabulary import vocab
 from ..claims import Claim, Relation, detector
-from ..context import Context
+from ..context import Context, cfg, rx
 
 
 def _rows(figures):
@@ -50,8 +50,8 @@ def _pick(cells, role, prefer=None):
 
 def _rate(cells) -> list[Relation]:
     rate = next((f for f in cells if f.role == "rate" and f.kind == "percent"), None)
-    actual = _pick(cells, "actual", "全年执行|执行数")
-    budget = _pick(cells, "budget", "全年预算|调整")
+    actual = _pick(cells, "actual", cfg()["actual_column"])
+    budget = _pick(cells, "budget", cfg()["budget_column"])
     if rate and actual and budget:
         return [Relation("ratio", rate, [actual, budget], evidence=f"{rate.row_label}：{actual.text} / {budget.text}")]
     return []
@@ -74,7 +74,7 @@ def _column_totals(table, rows, total_rx) -> list[Relation]:
             continue
         nxt = rows[keys[i + 1]][0]
         raw = (table.rows[nxt.cell[0]] or [""])
-        if not any(re.match(r"^\s*其中", c or "") for c in raw):
+        if not any(rx("part_row").match(c or "") for c in raw):
             continue
         parts_rows = []
         for r2 in keys[i + 1:]:
