@@ -339,6 +339,13 @@ def test_cli_audits_a_store_from_before_the_chinese_reasons(tmp_path: Path) -> N
     assert "提取失败：not a PDF (no %PDF- header)" in (out / "index.html").read_text(encoding="utf-8")
     with storage.Store(f"sqlite:///{db}", read_only=True) as store:
         assert store.ingest_files_df()["reason"].tolist() == ["not a PDF (no %PDF- header)"]
+        from pipeline.store.exports import export
+
+        (csv,) = [p for p in export(store, "csv", tmp_path / "csv") if p.name == "documents.csv"]
+        assert "not a PDF (no %PDF- header)" in csv.read_text(encoding="utf-8-sig")
+        (copy_,) = export(store, "sqlite", tmp_path / "copy")  # every table copied, the new columns NULL
+    with sqlite3.connect(copy_) as conn:
+        assert conn.execute("SELECT error, error_zh FROM documents").fetchall() == [("not a PDF (no %PDF- header)", None)]
 
 
 # --- in a real browser -------------------------------------------------------------------------------------
