@@ -16,7 +16,8 @@ import logging
 import os
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ from pipeline import settings
 from pipeline.cli.extract import add_ocr_option
 
 if TYPE_CHECKING:
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    from pipeline.ingest import FileOutcome
     from pipeline.store import Store
 
 DEFAULT_TIMEOUT = settings.INGEST_TIMEOUT
@@ -162,7 +166,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
     paths = [str(p) for p in args.paths]
     try:
-        with stop_on_signals(pool.terminate):
+        with stop_on_signals(pool.terminate), _ingest_progress(quiet):
             if use_dask:
                 summary = ingest_batch_dask(
                     paths, workers=args.workers, timeout=args.timeout, address=args.dask_address
@@ -187,6 +191,59 @@ def _run_ingest(args: argparse.Namespace) -> int:
         make_private()  # what the temporary server wrote meanwhile
     _print_summary(summary, open_store(None), wall=time.perf_counter() - t0, api=api)
     return 0
+
+
+def _prefect_console_handlers() -> list[PrefectConsoleHandler]:
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *(x for x in logging.root.manager.loggerDict.values() if isinstance(x, logging.Logger))]
+    found: list[PrefectConsoleHandler] = []
+    for lg in loggers:
+        found += [h for h in lg.handlers if isinstance(h, PrefectConsoleHandler) and h not in found]
+    return found
+
+
+@contextmanager
+def _ingest_progress(quiet: bool) -> Iterator[None]:
+    """On a terminal, a progress bar over the batch's files, with Prefect's console lines printed above it.
+
+    Prefect logs through rich Consoles of its own; two Consoles on one terminal write over each other,
+    so while the bar is shown Prefect's console handlers print through the bar's Console. In quiet mode
+    (the default) the bar stands for the per-file INFO lines, and a failed file is noted above it. In a
+    pipe or a log nothing changes: the per-file lines are the progress there.
+    """
+    from flows.ingest import listening
+    from pipeline.progress import Progress, wanted
+
+    if not wanted(sys.stderr):
+        yield
+        return
+    runs = logging.getLogger("prefect.flow_runs")
+    with Progress(None, "ingesting", stream=sys.stderr) as bar:
+        borrowed = [(h, h.console) for h in _prefect_console_handlers()]
+        level = runs.level
+        for h, _ in borrowed:
+            h.console = bar.console
+        if quiet:
+            runs.setLevel(logging.WARNING)
+
+        def heard(done: int, total: int | None, outcome: FileOutcome | None) -> None:
+            if total is not None and bar.total != total:
+                bar.set_total(total)
+            if outcome is None:  # the run has listed its files
+                return
+            bar.start(os.path.basename(outcome.path))
+            bar.advance()
+            if quiet and outcome.status == "failed":
+                bar.note(f"failed: {_shown(outcome.path)}: {_shown(outcome.reason)}")
+
+        try:
+            with listening(heard):
+                yield
+        finally:
+            for h, console in borrowed:
+                h.console = console
+            runs.setLevel(level)
 
 
 _API_WORDS = {"configured": "PREFECT_API_URL", "reused": "the local server", "temporary": "a temporary API"}

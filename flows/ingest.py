@@ -13,7 +13,8 @@ flight (many processes writing to the local ephemeral API's SQLite is what makes
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,22 @@ from pipeline.ingest import (
 from pipeline.safety import mask_log_handlers, mask_secrets, printable
 
 MAX_LISTED_CHECKS = 500  # the markdown artifact stays readable (and small) for big batches
+
+# Who hears of each file as it finishes, in this process: the command line's progress bar. Not a flow
+# parameter: those go to the orchestrator as JSON, and a callback is not one.
+OnOutcome = Callable[[int, "int | None", "FileOutcome | None"], None]
+_listeners: list[OnOutcome] = []
+
+
+@contextmanager
+def listening(fn: OnOutcome) -> Iterator[None]:
+    """While in this block, `fn(done, total, outcome)` is called for each file a flow here finishes,
+    and `fn(0, total, None)` when a run has listed its files."""
+    _listeners.append(fn)
+    try:
+        yield
+    finally:
+        _listeners.remove(fn)
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -124,6 +141,7 @@ def _run_files(
     )
     total = len(files)
     logger.info("run %d: %d file(s), %d worker(s), store %s", run_id, total, workers, url)
+    _tell(logger, 0, total, None)
 
     def submit(path: str, run: int) -> PrefectFuture:
         shown = printable(path)
@@ -140,6 +158,7 @@ def _run_files(
         why = f" ({printable(outcome.reason)})" if outcome.status == "failed" else ""
         name = printable(os.path.basename(outcome.path))  # a file name may carry escape sequences
         logger.info("[%d/%d] %-9s %s%s", done, total, outcome.status, name, why)
+        _tell(logger, done, total, outcome)
         if after is not None:
             try:
                 after(outcome.path, outcome)
@@ -170,6 +189,14 @@ def _run_files(
     if summary["unrecorded"]:
         raise BatchError(f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status")
     return summary
+
+
+def _tell(logger: Any, done: int, total: int | None, outcome: FileOutcome | None) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(done, total, outcome)
+        except Exception:  # a progress bar that fails must not cost the batch a file's status
+            logger.debug("progress listener failed", exc_info=True)
 
 
 def _stop_extraction() -> None:

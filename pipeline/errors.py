@@ -27,10 +27,31 @@ def _escapes_only(s: str) -> bool:
 
 
 class ReportError(Exception):
-    """A submitted file that cannot be read as a report (not a PDF, encrypted, corrupt, no text)."""
+    """A submitted file that cannot be read as a report (not a PDF, encrypted, corrupt, no text).
+
+    `reason` is English (the command line, the logs); raised with a `pipeline.messages.Message` it also
+    has its code, parameters and Chinese text (`reason_zh`), which the Chinese outputs show.
+    """
 
     def __init__(self, file: str, reason: str):
         file = storable_path(file)
         super().__init__(f"{file}: {reason}")
         self.file = file
         self.reason = reason
+
+    @property
+    def code(self) -> str | None:
+        return getattr(self.reason, "code", None)
+
+    @property
+    def params(self) -> dict:
+        return dict(getattr(self.reason, "params", {}))
+
+    @property
+    def reason_zh(self) -> str:
+        from pipeline.messages import zh
+
+        return zh(self.reason) or ""
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.file, self.reason))

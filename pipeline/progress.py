@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from pipeline.safety import printable
 
@@ -62,7 +62,11 @@ class Progress:
             )
             from rich.progress import Progress as Bar
 
-            console = Console(file=self.stream, force_terminal=True, highlight=False, soft_wrap=True)
+            # No markup or emoji codes: a file name like "[red]x.pdf" is printed as it is, also by
+            # the code that borrows this console (see `console`).
+            console = Console(
+                file=self.stream, force_terminal=True, highlight=False, soft_wrap=True, markup=False, emoji=False
+            )
             self._bar = Bar(
                 TextColumn("{task.description}", markup=False),
                 BarColumn(),
@@ -85,6 +89,21 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(*exc)
             self._bar = None
+
+    @property
+    def console(self) -> Any:
+        """The rich Console the bar draws on (None without a bar): what prints through it goes above the bar.
+
+        For a library that logs through a rich Console of its own (Prefect's console handler): handed
+        this one, its lines and the bar do not write over each other.
+        """
+        return self._bar.console if self._bar is not None else None
+
+    def set_total(self, total: int | None) -> None:
+        """The number of items, once it is known (a batch that lists its files itself)."""
+        self.total = total
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
 
     def start(self, name: str) -> None:
         """Show `name` (a file name, made printable) as the item being worked on."""

@@ -22,6 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline import messages
+from pipeline.progress import Progress
+
 from .crops import HIGHLIGHT_FILL, HIGHLIGHT_STROKE
 from .render import index_order, index_page, report_page
 from .view import FINDING_COLUMNS, Report, error_doc, findings, slug_for
@@ -30,12 +33,17 @@ from .workbook import write_workbook
 __all__ = ["write_audit", "error_doc", "findings", "FINDING_COLUMNS", "HIGHLIGHT_FILL", "HIGHLIGHT_STROKE"]
 
 
-def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | Path) -> Path:
+def write_audit(
+    items: Iterable[tuple[dict, str | Path | None]],
+    out_dir: str | Path,
+    bar: Progress | None = None,
+) -> Path:
     """Write the audit of (contract document, PDF path or None) pairs into out_dir; returns index.html.
 
     A document with an `error` key (see `error_doc`) stands for a file that could not be extracted: it
-    is listed in the index and the workbook's 文件 sheet with its error. Without a PDF a report's page
-    has everything but the crops.
+    is listed in the index and the workbook's 文件 sheet with its error (said in Chinese where it is a
+    `pipeline.messages.Message`). Without a PDF a report's page has everything but the crops.
+    `bar` (a `pipeline.progress.Progress` over the reports without an error) shows the page being written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -45,7 +53,7 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
         pdf_path = Path(pdf) if pdf else None
         r = Report(doc=doc, pdf=pdf_path, slug=slug_for(doc, pdf_path, taken))
         if doc.get("error") is not None:
-            r.error = str(doc["error"])
+            r.error = messages.zh(doc["error"])
         r.figs = {str(f["id"]): f for f in doc.get("figures") or [] if isinstance(f, dict) and "id" in f}
         reports.append(r)
     # Folders of report.pdf (one per unit) would all list as "report.pdf": name those by folder too.
@@ -57,7 +65,11 @@ def write_audit(items: Iterable[tuple[dict, str | Path | None]], out_dir: str | 
     for i, r in enumerate(pages):
         prev = pages[i - 1] if i > 0 else None
         next_ = pages[i + 1] if i + 1 < len(pages) else None
+        if bar is not None:
+            bar.start(r.file)
         (out / r.page_name).write_text(report_page(r, out, prev, next_), encoding="utf-8")
+        if bar is not None:
+            bar.advance()
     write_workbook(reports, out / "audit.xlsx")
     index = out / "index.html"
     index.write_text(index_page(reports), encoding="utf-8")

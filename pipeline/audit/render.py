@@ -22,6 +22,8 @@ from typing import Any
 
 import jinja2
 
+from pipeline import messages
+
 from .crops import Crop, crop_images
 from .view import (
     KIND_ZH,
@@ -162,7 +164,7 @@ def report_page(r: Report, out_dir: Path, prev: Report | None = None, next_: Rep
     finding_list = r.finding_checks()
     crops: dict[int, list[Crop]] = {}
     has_pdf = r.pdf is not None and r.pdf.is_file()
-    note = "涉及的数据没有页面位置，无法截取页面。" if has_pdf else "原文 PDF 不可用，无法截取页面。"
+    note = messages.text("crop_no_position" if has_pdf else "crop_no_pdf", "zh")
     notes: dict[int, str] = {}
     if has_pdf and finding_list:
         import pdfplumber  # only when there is something to draw
@@ -175,9 +177,9 @@ def report_page(r: Report, out_dir: Path, prev: Report | None = None, next_: Rep
                     try:
                         crops[n] = crop_images(pdf, r, c, str(r.position(c)), img_dir)
                     except Exception as exc:  # a failed crop must not cost the reviewer the finding itself
-                        notes[n] = f"无法截取页面：{type(exc).__name__}: {exc}"
+                        notes[n] = messages.text("crop_failed", "zh", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
-            note = f"无法打开原文 PDF：{type(exc).__name__}: {exc}"
+            note = messages.text("pdf_unopenable", "zh", error=f"{type(exc).__name__}: {exc}")
     findings = [_finding(r, c, n, crops.get(n, []), notes.get(n, note)) for n, c in enumerate(finding_list, 1)]
     sections = [s for s in r.doc.get("sections") or [] if isinstance(s, dict)]
     return _render(

@@ -44,6 +44,9 @@ def _lit(text: str) -> str:
 def _expr(alias: str, f: Field) -> str:
     """The column of `f` in table `alias`, its codes spelled in words where it has them."""
     col = f"{alias}.{q(f.column)}"
+    if alias == "d" and f.column == "error":
+        # in Chinese where the store kept it (pipeline.messages), else the English it has
+        return "coalesce(d.error_zh, d.error)"
     if alias == "d" and f.key == "file":
         # as the exports show it: with its folder, so that twenty report.pdf are told apart
         return f"CASE WHEN d.folder <> '' THEN d.folder || '/' || {col} ELSE {col} END"
@@ -69,6 +72,8 @@ _P = "replace(coalesce(path, ''), '\\', '/')"
 _DIR = f"rtrim(rtrim({_P}, replace({_P}, '/', '')), '/')"
 _FOLDER = f"substr({_DIR}, length(rtrim({_DIR}, replace({_DIR}, '/', ''))) + 1)"
 DOCS = f"(SELECT documents.*, {_FOLDER} AS folder FROM documents) d"
+# A store made before the Chinese reasons has no error_zh / reason_zh until it is next written: NULL.
+_DOCS_OLD = f"(SELECT documents.*, NULL AS error_zh, {_FOLDER} AS folder FROM documents) d"
 # The page a check's figures start on, among those with a position on the page (those have crops).
 _CHECK_PAGE = (
     "(SELECT min(f.page) FROM check_figures cf JOIN figures f ON f.id = cf.figure_id "
@@ -77,8 +82,10 @@ _CHECK_PAGE = (
 _FINDING = "c.status IN ('fail', 'unverifiable')"
 
 
-def view_sql() -> dict[str, str]:
-    """Each view's SELECT."""
+def view_sql(have: dict[str, set[str]] | None = None) -> dict[str, str]:
+    """Each view's SELECT; `have` (table → its columns) when the store may predate a column."""
+    docs = _DOCS_OLD if have is not None and "error_zh" not in have.get("documents", set()) else DOCS
+    reason_zh = "i.reason_zh" if have is None or "reason_zh" in have.get("ingest_files", set()) else "NULL"
     doc_cols = _cols("d", DOCUMENTS.fields)
     at = next(
         i for i, f in enumerate(f for f in DOCUMENTS.fields if f.sql is not None and f.zh) if f.key == "file"
@@ -109,18 +116,18 @@ def view_sql() -> dict[str, str]:
     sections = ", ".join([*_doc_key(), *_cols("s", SECTIONS.fields)])
     cells = ", ".join([*_doc_key(), *_cols("t", TABLES.fields), *_cols("tc", CELLS.fields)])
     return {
-        REPORTS: f"SELECT {documents} FROM {DOCS}",
-        FIGURES_V: f"SELECT {figures} FROM figures x JOIN {DOCS} ON d.id = x.document_id",
-        CHECKS_V: f"SELECT {checks} FROM checks c JOIN {DOCS} ON d.id = c.document_id",
-        SECTIONS_V: f"SELECT {sections} FROM sections s JOIN {DOCS} ON d.id = s.document_id",
+        REPORTS: f"SELECT {documents} FROM {docs}",
+        FIGURES_V: f"SELECT {figures} FROM figures x JOIN {docs} ON d.id = x.document_id",
+        CHECKS_V: f"SELECT {checks} FROM checks c JOIN {docs} ON d.id = c.document_id",
+        SECTIONS_V: f"SELECT {sections} FROM sections s JOIN {docs} ON d.id = s.document_id",
         CELLS_V: (
             f"SELECT {cells} FROM table_cells tc JOIN report_tables t ON t.id = tc.table_id "
-            f"JOIN {DOCS} ON d.id = t.document_id"
+            f"JOIN {docs} ON d.id = t.document_id"
         ),
         FILES_V: (
             'SELECT i.id AS 记录编号, i.run_id AS 入库批次, i.path AS 提交路径, i.sha256 AS "SHA-256", '
             f"CASE i.status {' '.join(f'WHEN {_lit(k)} THEN {_lit(v)}' for k, v in FILE_STATUS_ZH.items())} "
-            f"ELSE i.status END AS 状态, i.reason AS 原因, i.document_id AS {q(DOC_ID)}, i.recorded_at AS 记录时间 "
+            f"ELSE i.status END AS 状态, coalesce({reason_zh}, i.reason) AS 原因, i.document_id AS {q(DOC_ID)}, i.recorded_at AS 记录时间 "
             "FROM ingest_files i"
         ),
     }
@@ -131,9 +138,10 @@ FILE_STATUS_ZH = {**WORDS["doc_status"], "skipped": "跳过"}
 
 def install_views(db_file: str | Path) -> list[str]:
     """Create (or re-create) the views in the SQLite store at `db_file`; returns their names."""
-    views = view_sql()
     conn = sqlite3.connect(str(db_file), timeout=30, isolation_level=None)
     try:
+        have = {t: {row[1] for row in conn.execute(f"PRAGMA table_info({t})")} for t in ("documents", "ingest_files")}
+        views = view_sql(have)
         conn.execute("BEGIN IMMEDIATE")
         for name, select in views.items():
             conn.execute(f"DROP VIEW IF EXISTS {q(name)}")

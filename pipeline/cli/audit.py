@@ -4,6 +4,8 @@
     pipeline audit --db URL [--out DIR]             the reports already in a store
 
 Writes index.html, one report-<sha>.html per report, img/ and audit.xlsx (see `pipeline.audit`).
+On a terminal a progress bar shows the file being extracted and the page being written; standard
+error gets one line per file that failed and a summary, the same on a terminal and in a log.
 The exit code is 0 when the audit was written, findings and unreadable files included (they are what
 the audit is for); 2 when there was nothing to audit or the store could not be opened.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from pipeline import settings
 from pipeline.cli.extract import add_ocr_option, pdf_files
+from pipeline.progress import Progress, track
 
 DEFAULT_OUT = settings.AUDIT_OUT
 
@@ -41,31 +44,35 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def extract_items(paths: list[Path], ocr: str | None = None) -> Iterator[tuple[dict, Path | None]]:
-    """Extract each PDF; one that fails becomes an error document so that it still shows in the index."""
+def extract_items(
+    paths: list[Path], ocr: str | None = None, bar: Progress | None = None
+) -> Iterator[tuple[dict, Path | None]]:
+    """Extract each PDF; one that fails becomes an error document so that it still shows in the index.
+
+    A failure is noted on `bar` (its English line: the command line speaks English); the error
+    document keeps the coded reason, which the audit says in Chinese.
+    """
     from pipeline.audit import error_doc
     from pipeline.errors import ReportError
     from pipeline.extract import extract
-    from pipeline.safety import printable  # file names and errors may carry terminal escapes
+    from pipeline.messages import unexpected
     from pipeline.serialize import to_contract
 
+    bar = bar or Progress(None, "", enabled=False)
     for path in pdf_files(paths):
+        bar.start(path.name)
         try:
             doc = to_contract(extract(path, ocr=ocr))
         except ReportError as exc:
-            print(f"error: {printable(exc)}", file=sys.stderr)
+            bar.note(f"error: {exc}")
             yield error_doc(path.name, exc.reason, _sha256(path)), path
-            continue
         except Exception as exc:  # one bad file must not cost the batch its audit
-            print(f"error: {printable(path)}: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
-            yield error_doc(path.name, f"{type(exc).__name__}: {exc}", _sha256(path)), path
-            continue
-        failed = sum(c.get("status") == "fail" for c in doc.get("checks") or [])
-        print(
-            f"{printable(path)}: {len(doc.get('figures') or [])} figures, {failed} failing checks",
-            file=sys.stderr,
-        )
-        yield doc, path
+            reason = unexpected(exc)
+            bar.note(f"error: {path}: {reason}")
+            yield error_doc(path.name, reason, _sha256(path)), path
+        else:
+            yield doc, path
+        bar.advance()
 
 
 def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
@@ -74,6 +81,7 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
 
     from pipeline.archive import locate
     from pipeline.audit import error_doc
+    from pipeline.messages import Message
     from pipeline.store import Store
 
     def val(x: object) -> str | None:
@@ -81,7 +89,8 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
 
     items: list[tuple[dict, Path | None]] = []
     with Store(url, read_only=True) as store:  # a read command changes nothing in the store
-        for row in store.documents_df().itertuples(index=False):
+        rows = list(store.documents_df().itertuples(index=False))
+        for row, _ in track(rows, "loading the store", name=lambda row: str(row.file_name)):
             path = Path(val(row.path)) if val(row.path) else None
             # The archived copy first: a served inbox moves the submitted file away.
             pdf = locate(val(row.archived), val(row.sha256), val(row.path), store.url)
@@ -89,7 +98,9 @@ def store_items(url: str | None) -> list[tuple[dict, Path | None]]:
                 items.append((store.load_report(int(row.id)), pdf))
             elif row.status == "failed":
                 name = val(row.file_name) or (path.name if path else "?")
-                items.append((error_doc(name, val(row.error) or "failed", val(row.sha256)), pdf))
+                # the Chinese the store kept beside the English; a store from before it has English only
+                error = val(getattr(row, "error_zh", None)) or val(row.error) or Message("no_reason")
+                items.append((error_doc(name, error, val(row.sha256)), pdf))
     return items
 
 
@@ -115,10 +126,20 @@ def run_audit(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 3
     if args.paths:
-        items += list(extract_items(args.paths, args.ocr))
+        files = list(pdf_files(args.paths))
+        with Progress(len(files), "extracting") as bar:
+            items += list(extract_items(files, args.ocr, bar))
     if not items:
         print("error: no PDF files found", file=sys.stderr)
         return 2
-    index = write_audit(items, args.out)
+    pages = [doc for doc, _ in items if doc.get("error") is None]
+    with Progress(len(pages), "writing the audit") as bar:
+        index = write_audit(items, args.out, bar=bar)
+    failing = sum(c.get("status") == "fail" for doc in pages for c in doc.get("checks") or [])
+    print(
+        f"audited {len(items)} file(s): {len(pages)} report(s), {len(items) - len(pages)} failed, "
+        f"{failing} failing check(s)",
+        file=sys.stderr,
+    )
     print(index)
     return 0

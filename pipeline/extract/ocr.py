@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.messages import Message
 from pipeline.model import BBox, Glyph, Line, Page, Report, Table
 
 from .ocr_text import fix_confusions
@@ -408,7 +409,7 @@ def read_pages(report: Report, path: str | Path) -> None:
         try:
             _read_page(report, page, path)
         except Exception as exc:
-            raise RuntimeError(f"OCR failed on page {page.number} ({type(exc).__name__}: {exc})"[:300]) from exc
+            raise RuntimeError(Message("ocr_failed", page=page.number, error=f"{type(exc).__name__}: {exc}"[:260])) from exc
     report.source.ocr_pages = [p.number for p in todo]
     _renumber_tables(report)
 

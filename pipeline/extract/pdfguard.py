@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline import settings
 from pipeline.errors import ReportError
+from pipeline.messages import Message
 
 _OBJ = re.compile(rb"(?<![0-9])(\d{1,10})\s+(\d{1,5})\s+obj\b")
 _BODY_END = re.compile(rb"\bstream\r?\n|\bendobj\b")
@@ -83,7 +84,7 @@ def structural_problem(data: bytes, limits: Limits = Limits()) -> str | None:
             return reason
         inflated += len(out)
         if inflated > limits.total_bytes:
-            return f"its streams inflate to more than {limits.total_bytes // 2**20} MB in all (a decompression bomb?)"
+            return Message("bomb_total", limit_mb=limits.total_bytes // 2**20)
         if _OBJSTM.search(head):  # objects packed in a stream: their nesting and pages count too
             reason = _nesting(out, limits.nesting)
             if reason:
@@ -91,7 +92,7 @@ def structural_problem(data: bytes, limits: Limits = Limits()) -> str | None:
             pages += len(_PAGE.findall(out))
     pages += len(_PAGE.findall(data))
     if pages > limits.pages:
-        return f"{pages} pages, more than the limit of {limits.pages}"
+        return Message("too_many_pages", pages=pages, limit=limits.pages)
     for m in _MEDIABOX.finditer(data):
         nums = m.group(1).split()
         try:
@@ -100,7 +101,7 @@ def structural_problem(data: bytes, limits: Limits = Limits()) -> str | None:
             continue
         side = max(abs(x1 - x0), abs(y1 - y0))
         if side > limits.page_side_pt:
-            return f"a page of {side:,.0f} pt, larger than the limit of {limits.page_side_pt:,.0f} pt"
+            return Message("page_too_large", side=side, limit=limits.page_side_pt)
     return None
 
 
@@ -122,7 +123,7 @@ def _reference_cycle(data: bytes, objects: dict[int, int]) -> str | None:
         nxt = points_to.get(num)
         while nxt is not None:
             if nxt in seen:
-                return f"a reference cycle between objects (object {num})"
+                return Message("reference_cycle", num=num)
             seen.add(nxt)
             nxt = points_to.get(nxt)
     return None
@@ -157,7 +158,7 @@ def _nesting(chunk: bytes, limit: int) -> str | None:
         if depth > deepest:
             deepest = depth
             if deepest > limit:
-                return f"dictionaries or arrays nested more than {limit} deep"
+                return Message("nested_too_deep", limit=limit)
     return None
 
 
@@ -175,7 +176,7 @@ def _stream_length(
         num = int(m.group(1))
         while True:
             if num in seen:
-                return None, f"a reference cycle in a stream's /Length (object {num})"
+                return None, Message("length_cycle", num=num)
             seen.add(num)
             at = objects.get(num)
             if at is None:
@@ -190,10 +191,7 @@ def _stream_length(
             length = int(val.group(1))
             break
     if length > len(data) - data_start:
-        return (
-            None,
-            f"corrupt or truncated PDF (a stream's /Length, {length:,} bytes, runs past the end of the file)",
-        )
+        return None, Message("truncated_stream", length=length)
     return length, None
 
 
@@ -218,6 +216,6 @@ def _inflate(body: bytes, head: bytes, cap: int) -> tuple[bytes, str | None]:
         except zlib.error:
             return b"", None  # damaged: pdfminer says so itself, and it cannot grow
         if len(nxt) > cap:
-            return b"", f"a compressed stream inflates to more than {cap // 2**20} MB (a decompression bomb?)"
+            return b"", Message("bomb_stream", limit_mb=cap // 2**20)
         out = nxt
     return out, None

@@ -11,6 +11,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
 from pipeline.errors import ReportError
 from pipeline.extract.pdfguard import check_pdf
+from pipeline.messages import Message
 from pipeline.model import Glyph, Line, Page, Report, Source, Table
 
 from .ocr import default_mode, plan_page, read_pages
@@ -39,18 +40,18 @@ def read_pdf(path: str | Path, ocr: str | None = None) -> Report:
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise ReportError(name, "file not found")
+        raise ReportError(name, Message("file_not_found"))
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:
-        raise ReportError(name, "not a PDF (no %PDF- header)")
+        raise ReportError(name, Message("not_pdf"))
     check_pdf(path)  # hostile structure refused in milliseconds, before pdfminer trusts it
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many kinds on a damaged file; pdfplumber wraps them
         if _encrypted(exc):
-            raise ReportError(name, "encrypted PDF (a password is needed)") from exc
-        raise ReportError(name, f"corrupt or unreadable PDF ({_cause(exc).__class__.__name__})") from exc
+            raise ReportError(name, Message("encrypted")) from exc
+        raise ReportError(name, Message("corrupt", cause=_cause(exc).__class__.__name__)) from exc
     report = Report(source=Source(file=name, sha256=sha256_of(path), pages=0, path=str(path)))
     mode = ocr or default_mode()
     try:
@@ -63,20 +64,19 @@ def read_pdf(path: str | Path, ocr: str | None = None) -> Report:
         raise
     except Exception as exc:  # a damaged page stream surfaces only when the page is parsed
         if _encrypted(exc):
-            raise ReportError(name, "encrypted PDF (a password is needed)") from exc
+            raise ReportError(name, Message("encrypted")) from exc
         cause = _cause(exc)
-        raise ReportError(name, f"corrupt or unreadable PDF ({cause.__class__.__name__}: {cause})"[:300]) from exc
+        raise ReportError(name, Message("corrupt", cause=f"{cause.__class__.__name__}: {cause}"[:270])) from exc
     if report.source.pages == 0:
-        raise ReportError(name, "PDF has no pages")
+        raise ReportError(name, Message("no_pages"))
     try:
         read_pages(report, path)
     except RuntimeError as exc:
-        raise ReportError(name, str(exc)) from exc
+        raise ReportError(name, exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)) from exc
     chars = sum(len(line.text.strip()) for p in report.pages for line in p.lines)
     chars += sum(len(c or "") for t in report.tables for row in t.rows for c in row)
     if chars < _MIN_TEXT_CHARS:
-        raise ReportError(name, "no text layer (a scanned image?); OCR is off (--ocr never)" if mode == "never"
-                          else "no text layer, and none that OCR could read")
+        raise ReportError(name, Message("no_text_ocr_off" if mode == "never" else "no_text"))
     return report
 
 

@@ -22,21 +22,22 @@ from typing import Any
 
 from pipeline import settings
 from pipeline.errors import ReportError, storable_path
+from pipeline.messages import Message
 
 
-def _kind(mode: int) -> str | None:
-    """Why a file of this mode is refused, or None for a regular file."""
+def _kind(mode: int) -> Message | None:
+    """What a file of this mode is when it is refused (a message code's words), or None for a regular file."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return "a directory, not a file"
+        return Message("kind_directory")
     if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a file"
+        return Message("kind_fifo")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a file"
+        return Message("kind_device")
     if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
-    return "not a regular file"
+        return Message("kind_socket")
+    return Message("kind_other")
 
 
 def check_path(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> os.stat_result:
@@ -46,21 +47,21 @@ def check_path(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> os.stat_r
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise ReportError(name, f"a symbolic link to nothing ({storable_path(os.readlink(path))})") from None
-        raise ReportError(name, "file not found") from None
+            raise ReportError(name, Message("symlink_to_nothing", target=storable_path(os.readlink(path)))) from None
+        raise ReportError(name, Message("file_not_found")) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise ReportError(name, "a loop of symbolic links") from None
-        raise ReportError(name, f"cannot read the file ({exc.strerror})") from None
-    reason = _kind(st.st_mode)
-    if reason:
+            raise ReportError(name, Message("symlink_loop")) from None
+        raise ReportError(name, Message("cannot_read", error=exc.strerror)) from None
+    kind = _kind(st.st_mode)
+    if kind:
         if os.path.islink(path):
-            reason = f"a symbolic link to {reason.split(',')[0]} ({storable_path(os.path.realpath(path))})"
-        raise ReportError(name, reason)
+            raise ReportError(name, Message("symlink_to_other", kind=kind, target=storable_path(os.path.realpath(path))))
+        raise ReportError(name, Message("not_regular") if kind.code == "kind_other" else Message("not_a_file", kind=kind))
     if st.st_size == 0:
-        raise ReportError(name, "empty file (0 bytes)")
+        raise ReportError(name, Message("empty_file"))
     if st.st_size > max_bytes:
-        raise ReportError(name, f"too large ({st.st_size / 2**20:,.0f} MB; the limit is {max_bytes / 2**20:,.0f} MB)")
+        raise ReportError(name, Message("too_large", size_mb=st.st_size / 2**20, limit_mb=max_bytes / 2**20))
     return st
 
 
@@ -71,11 +72,11 @@ def hash_file(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise ReportError(name, f"cannot read the file ({exc.strerror})") from None
+        raise ReportError(name, Message("cannot_read", error=exc.strerror)) from None
     with os.fdopen(fd, "rb") as fh:
         now = os.fstat(fd)
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(now.st_mode):
-            raise ReportError(name, "the file was replaced while it was being checked")
+            raise ReportError(name, Message("replaced_while_checked"))
         h = hashlib.sha256()
         left = max_bytes + 1
         try:
@@ -83,9 +84,9 @@ def hash_file(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> str:
                 h.update(block)
                 left -= len(block)
         except OSError as exc:
-            raise ReportError(name, f"cannot read the file ({exc.strerror})") from None
+            raise ReportError(name, Message("cannot_read", error=exc.strerror)) from None
         if left <= 0:
-            raise ReportError(name, f"grew past the size limit ({max_bytes / 2**20:,.0f} MB) while being read")
+            raise ReportError(name, Message("grew_past_limit", limit_mb=max_bytes / 2**20))
     return h.hexdigest()
 
 

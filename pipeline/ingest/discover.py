@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline import messages
 from pipeline.safety import printable
 
 if TYPE_CHECKING:
@@ -154,8 +155,13 @@ def _numbered(name: str, n: int) -> str:
 def _reason_text(path: Path, outcome: FileOutcome) -> bytes:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     # Shown with `cat` in a terminal: no escape sequence from a file name or a reason gets through.
-    return (
-        f"{printable(outcome.reason)}\n\nfile: {printable(path.name)}\nsha256: {outcome.sha256 or '-'}\nat: {stamp}\n"
+    return messages.text(
+        "reason_file",
+        "zh",
+        reason=printable(outcome.reason_zh or outcome.reason),
+        file=printable(path.name),
+        sha256=outcome.sha256 or "-",
+        at=stamp,
     ).encode()
 
 

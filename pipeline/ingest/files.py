@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from pipeline import EXTRACTOR_VERSION, settings
 from pipeline.archive import Archive, archive_dir
 from pipeline.errors import ReportError, storable_path
+from pipeline.messages import Message, of_exception, zh_only
 from pipeline.store import Store, absolute_url
 from pipeline.store import is_transient as storage_is_transient
 
@@ -50,6 +51,11 @@ class FileOutcome:
     document_id: int | None = None
     outcome: str | None = None  # the store's word: inserted / replaced / duplicate
     seconds: float = 0.0
+    reason_zh: str | None = None  # the reason in Chinese (reason files, the Chinese outputs)
+
+    def __post_init__(self) -> None:
+        if self.reason_zh is None and self.reason is not None:
+            self.reason_zh = zh_only(self.reason)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,9 +148,9 @@ def ingest_file(
     except ReportError as exc:
         reason = exc.reason
     except ExtractionTimeout:
-        reason = f"reading the file took longer than {timeout:g} s and was stopped"
+        reason = Message("read_timeout", seconds=timeout)
     except ExtractorCrashed as exc:
-        reason = str(exc)
+        reason = of_exception(exc)
     else:
         reason = None
     if reason is not None:
@@ -153,7 +159,7 @@ def ingest_file(
     archived = _archive(store, path)
 
     if store.seen(sha, extractor_version):
-        reason = "already stored by this extractor version"
+        reason = Message("already_stored")
         doc_id = store.document_id(sha)
         if archived:
             store.set_archived(sha, archived)
@@ -165,16 +171,16 @@ def ingest_file(
     except ReportError as exc:
         reason = exc.reason
     except (ExtractionTimeout, ExtractorCrashed) as exc:
-        reason = str(exc)
+        reason = of_exception(exc)
     else:
         if doc["source"]["sha256"] != sha:
-            reason = "the file changed while it was being ingested"
+            reason = Message("changed_while_ingested")
         else:
             res = store.save_report(
                 doc, path=shown, extractor_version=extractor_version, run_id=run_id, archived=archived
             )
             status: Status = "duplicate" if res.outcome == "duplicate" else "ok"
-            reason = "already stored by this extractor version" if status == "duplicate" else None
+            reason = Message("already_stored") if status == "duplicate" else None
             return done(status, sha256=sha, reason=reason, document_id=res.document_id, outcome=res.outcome)
     doc_id = store.record_failure(
         shown, sha, reason, run_id=run_id, extractor_version=extractor_version, archived=archived
@@ -193,7 +199,7 @@ def _archive(store: Store, path: str) -> str | None:
 
 def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | None) -> FileOutcome:
     """Record a file whose ingestion raised for good (e.g. retries used up) as failed, with the error."""
-    reason = f"ingestion failed: {type(exc).__name__}: {exc}"[:500]
+    reason = Message("ingest_failed", error=f"{type(exc).__name__}: {exc}")
     # No sha256: hashing would read the file here, in the batch's process, without a time limit.
     doc_id = store.record_failure(storable_path(path), None, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION)
     return FileOutcome(path, "failed", reason=reason, document_id=doc_id)

@@ -25,6 +25,7 @@ from pipeline import settings
 from pipeline.errors import ReportError, storable_path
 from pipeline.extract import ocr
 from pipeline.extract.ocr import SECONDS_PER_PAGE as OCR_SECONDS_PER_PAGE
+from pipeline.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool, memory_mb: i
         run, path = job if isinstance(job, tuple) else (func, job)
         # Pickled before the file is touched: at the memory limit not even a reply could be built then.
         out_of_memory = pickle.dumps(
-            ("report_error", storable_path(Path(path).name), f"needs more memory than the limit of {memory_mb} MB", 0)
+            ("report_error", storable_path(Path(path).name), Message("out_of_memory", limit_mb=memory_mb), 0)
         )
         try:
             reply: tuple = ("ok", run(path))
@@ -234,7 +235,7 @@ class ExtractorPool:
                 while True:
                     left = None if deadline is None else max(0.0, deadline - time.monotonic())
                     if not worker.conn.poll(left):
-                        raise ExtractionTimeout(f"extraction took longer than {timeout:g} s and was stopped")
+                        raise ExtractionTimeout(Message("extract_timeout", seconds=timeout))
                     reply = worker.conn.recv()
                     if reply[0] != "ocr_pages":
                         break
@@ -245,9 +246,7 @@ class ExtractorPool:
                 if self._stopping:
                     raise ExtractionStopped("the batch is stopping") from exc
                 worker.process.join(1)
-                raise ExtractorCrashed(
-                    f"extraction worker died (exit code {worker.process.exitcode})"
-                ) from exc
+                raise ExtractorCrashed(Message("worker_died", exit_code=worker.process.exitcode)) from exc
             healthy = True
         finally:
             self._release(worker, healthy)
@@ -257,7 +256,7 @@ class ExtractorPool:
             return rest[0]
         if kind == "report_error":
             raise ReportError(rest[0], rest[1])
-        raise ExtractorCrashed(f"extractor error ({rest[0]})")
+        raise ExtractorCrashed(Message("extractor_error", error=rest[0]))
 
     def close(self) -> None:
         """Stop every idle worker (busy ones stop when their file is done)."""
@@ -300,7 +299,7 @@ class ExtractorPool:
             except OSError as exc:
                 self._release(worker, False)
                 if attempt:
-                    raise ExtractorCrashed("extraction workers die before they get a file") from exc
+                    raise ExtractorCrashed(Message("workers_die_at_start")) from exc
         raise AssertionError("unreachable")
 
     def _acquire(self) -> _Worker:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from .. import numbers
 from ..extract.prose.figures import yuan
 from ..model import Figure
+from ..vocabulary import vocab
 from .arith import Interval, growth, ratio, total
 from .claims import Claim, Relation
 from .context import Context
@@ -146,6 +147,8 @@ def unverifiable_message(ctx: Context, claim: Claim) -> str:
     for r in tried[:3]:
         v = evaluate(ctx, r)
         names = "、".join(m.text for m in r.members)
-        shown.append(f"按 {r.reading or r.rule}（{names}）得 {_fmt(v.expected, f, ctx)}")
+        # a reading without words of its own is named by its rule, in Chinese as the audit names rules
+        how = r.reading or vocab()["display"]["rules"].get(r.rule, r.rule)
+        shown.append(f"按 {how}（{names}）得 {_fmt(v.expected, f, ctx)}")
     more = f" 等 {len(tried)} 种读法" if len(tried) > 3 else ""
     return f"{label} {f.text}：{'；'.join(shown)}{more}，均与报告不符，且原文未确指所依据的数，无法判定"

@@ -30,12 +30,15 @@ def copy_store(
     tmp = path.with_name(path.name + ".partial")
     for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         p.unlink(missing_ok=True)
+    # the columns the source has: a store from before a column was added lacks it (NULL in the copy)
+    present = {t.name: source._present(t) for t in metadata.sorted_tables}
     target = Store(f"sqlite:///{tmp}")
     try:
         with source.engine.connect() as src, target._writer.begin() as dst:
             tables = metadata.sorted_tables
             for n, table in enumerate(tables, 1):  # parents before children: the foreign keys hold
-                result = src.execution_options(stream_results=True).execute(sa.select(table).order_by(*table.primary_key))
+                stmt = sa.select(*present[table.name]).order_by(*table.primary_key)
+                result = src.execution_options(stream_results=True).execute(stmt)
                 while rows := result.mappings().fetchmany(_BATCH):
                     dst.execute(table.insert(), [dict(r) for r in rows])
                 if progress is not None:

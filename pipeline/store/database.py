@@ -233,6 +233,7 @@ class Database:
         """
         self.url = resolve_url(url)
         self.read_only = read_only
+        self._have_columns: dict[str, set[str]] = {}
         parsed = make_url(self.url)
         self.backend = parsed.get_backend_name()
         db_file = _sqlite_file(parsed)
@@ -284,6 +285,19 @@ class Database:
         if self.backend == "sqlite":
             _install_sqlite_hooks(engine)
         return engine
+
+    def _present(self, table: sa.Table, *names: str) -> list[sa.Column]:
+        """The columns of `table` (or those of `names`) that this database has.
+
+        A store made before a column was added gets it when it is next opened for writing; opened
+        read-only it has not got it yet, and a read must still work (its reasons in English only).
+        """
+        have = self._have_columns.get(table.name)
+        if have is None:
+            with self.engine.connect() as conn:
+                have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+            self._have_columns[table.name] = have
+        return [c for c in table.columns if c.name in have and (not names or c.name in names)]
 
     def _check_ours(self) -> None:
         present = set(sa.inspect(self.engine).get_table_names())

@@ -208,6 +208,12 @@ def export(
     for d in loaded:
         frames[d.name] = d.load(store)
         step(f"{d.name} (read)", next(done), total)
+    if "error_zh" in frames["documents"]:
+        # The sheets people read (Chinese headers) give the reason in Chinese where the store has it;
+        # parquet, for programs, keeps the English.
+        zh = frames["documents"].pop("error_zh")
+        if fmt in ("xlsx", "csv"):
+            frames["documents"]["error"] = zh.fillna(frames["documents"]["error"])
     if fmt == "xlsx":
         path = out / "reports.xlsx"
         sheets = [(d, frames[d.name]) for d in DATASETS if d.sheet]

@@ -81,7 +81,7 @@ class FramesMixin:
         self, unit: str | None = None, year: int | None = None, status: str | None = None
     ) -> pd.DataFrame:
         """One row per stored file (ok and failed), filtered by reporting unit, year and status."""
-        stmt = sa.select(*[c for c in documents.c if c.name != "extra"]).order_by(documents.c.id)
+        stmt = sa.select(*[c for c in self._present(documents) if c.name != "extra"]).order_by(documents.c.id)
         stmt = self._doc_filters(stmt, unit, year)
         if status is not None:
             stmt = stmt.where(documents.c.status == status)
@@ -158,7 +158,7 @@ class FramesMixin:
 
     def ingest_files_df(self, run_id: int | None = None) -> pd.DataFrame:
         """The submission log: one row per submitted file and attempt."""
-        stmt = sa.select(ingest_files).order_by(ingest_files.c.id)
+        stmt = sa.select(*self._present(ingest_files)).order_by(ingest_files.c.id)
         if run_id is not None:
             stmt = stmt.where(ingest_files.c.run_id == run_id)
         return self._read(stmt, {"id": "Int64", **INGEST_FILES.dtypes()})

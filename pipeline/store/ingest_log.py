@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pipeline.messages import zh_only
 from pipeline.model import CheckStatus
 
 from .database import now
@@ -51,7 +52,8 @@ class IngestLogMixin:
                             "path": path,
                             "archived": archived,
                             "status": DocStatus.FAILED.value,
-                            "error": reason,
+                            "error": str(reason),
+                            "error_zh": zh_only(reason),
                             "extractor_version": extractor_version,
                             "ingested_at": stamp,
                             "updated_at": stamp,
@@ -65,7 +67,8 @@ class IngestLogMixin:
                             .where(documents.c.id == doc_id)
                             .values(
                                 status=DocStatus.FAILED.value,
-                                error=reason,
+                                error=str(reason),
+                                error_zh=zh_only(reason),
                                 extractor_version=extractor_version,
                                 updated_at=stamp,
                                 **({"archived": archived} if archived else {}),
@@ -159,6 +162,7 @@ class IngestLogMixin:
                     ingest_files.c.status,
                     ingest_files.c.sha256,
                     ingest_files.c.reason,
+                    *self._present(ingest_files, "reason_zh"),
                     ingest_files.c.document_id,
                 )
                 .where(ingest_files.c.run_id == run_id, ingest_files.c.path == path)
@@ -202,7 +206,8 @@ class IngestLogMixin:
                 "path": path,
                 "sha256": sha256,
                 "status": status,
-                "reason": reason,
+                "reason": None if reason is None else str(reason),
+                "reason_zh": zh_only(reason),
                 "document_id": document_id,
                 "recorded_at": now(),
             },

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.messages import Message
 from pipeline.model import CheckStatus
 
 from .database import now
@@ -165,7 +166,7 @@ class ReportsMixin:
             if archived and existing.archived != archived:  # a store older than its archive
                 conn.execute(documents.update().where(documents.c.id == existing.id).values(archived=archived))
             self._file_row(
-                conn, run_id, path, sha, FileStatus.DUPLICATE, "already stored by this extractor version", existing.id
+                conn, run_id, path, sha, FileStatus.DUPLICATE, Message("already_stored"), existing.id
             )
             return SaveResult(existing.id, "duplicate", sha, existing.extractor_version)
 
@@ -206,6 +207,7 @@ class ReportsMixin:
             "path": path,
             "status": DocStatus.OK.value,
             "error": None,
+            "error_zh": None,
             "extractor_version": version,
             "n_sections": len(doc[SECTIONS.key]),
             "n_figures": len(doc[FIGURES.key]),
@@ -342,7 +344,7 @@ class ReportsMixin:
         `level` as ints; everything else as stored.
         """
         with self.engine.connect() as conn:
-            d = conn.execute(sa.select(documents).where(documents.c.id == document_id)).mappings().first()
+            d = conn.execute(sa.select(*self._present(documents)).where(documents.c.id == document_id)).mappings().first()
             if d is None:
                 raise KeyError(f"no document {document_id}")
 

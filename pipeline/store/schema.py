@@ -154,6 +154,8 @@ DOCUMENTS = Entity(
         Field("pages", sa.Integer, "Int64", key="pages", at="source", zh="页数", plain=True),
         Field("status", sa.String(16), zh="状态", words="doc_status", nullable=False),
         Field("error", sa.Text, zh="错误原因"),
+        # the same reason in Chinese (pipeline.messages), for the Chinese outputs; NULL in older stores
+        Field("error_zh", sa.Text),
         Field("n_sections", sa.Integer, "Int64", zh="章节数", nullable=False, default=0),
         Field("n_figures", sa.Integer, "Int64", zh="数据项数", nullable=False, default=0),
         Field("n_checks", sa.Integer, "Int64", zh="校验数", nullable=False, default=0),
@@ -267,6 +269,7 @@ INGEST_FILES = Entity(
         Field("sha256", sa.String(64), index=True),
         Field("status", sa.String(16), nullable=False),
         Field("reason", sa.Text),
+        Field("reason_zh", sa.Text),  # in Chinese, as `error_zh`
         Field("document_id", None, "Int64"),
         Field("recorded_at", sa.DateTime(timezone=True), UTC_TIME, nullable=False),
     ),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import sqlite3
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,9 +19,11 @@ from PIL import Image
 from pipeline.audit import FINDING_COLUMNS, error_doc, write_audit
 from pipeline.cli import main
 from pipeline.extract import extract
+from pipeline.messages import Message
 from pipeline.serialize import to_contract
 from testkit.corpus import REPO
 from testkit.synth import Block, render_pdf
+from testkit.terminal import plain, run_on_terminal
 
 ROOT = REPO
 SEED = ROOT / "samples" / "seed-gov.pdf"
@@ -267,9 +272,38 @@ def test_cli_audits_pdfs_and_lists_a_bad_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["audit", str(tmp_path / "in"), "--out", str(out)]) == 0
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "broken.pdf" in index and "提取失败" in index
+    assert "broken.pdf" in index and "提取失败：不是 PDF 文件（缺少 %PDF- 文件头）" in index
+    assert "not a PDF" not in index and "header" not in index  # the reason in Chinese only
     assert len(_report_pages(out)) == 1 and (out / "audit.xlsx").is_file()
+    files = load_workbook(out / "audit.xlsx")["文件"]
+    errors = {row[2]: row[-1] for row in files.iter_rows(min_row=2, values_only=True)}
+    assert errors == {"broken.pdf": "不是 PDF 文件（缺少 %PDF- 文件头）", "seed-gov.pdf": None}
     assert main(["audit", "--out", str(out)]) == 2  # nothing to audit
+
+
+def test_cli_audit_shows_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed-gov.pdf")
+    (folder / "broken.pdf").write_bytes(b"not a pdf at all")
+    cmd = [sys.executable, "-m", "pipeline", "audit", str(folder), "--out"]
+    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_PROGRESS"}
+
+    code, out, term = run_on_terminal([*cmd, str(tmp_path / "tty")], env=env, cwd=REPO)
+    shown = plain(term)
+    assert code == 0 and out.strip().endswith("index.html"), shown
+    assert re.search(r"extracting .*2/2 .*ETA", shown) and re.search(r"writing the audit .*1/1", shown), shown
+    assert "seed-gov.pdf" in shown  # the file being worked on
+    # above the bar: the failure and the summary, in English as the command line speaks
+    assert "error: broken.pdf: not a PDF (no %PDF- header)" in shown.splitlines()
+    assert re.search(r"^audited 2 file\(s\): 1 report\(s\), 1 failed, \d+ failing check\(s\)$", shown, re.M)
+
+    piped = subprocess.run([*cmd, str(tmp_path / "pipe")], env=env, cwd=REPO, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    lines = piped.stderr.splitlines()
+    assert lines[0] == "error: broken.pdf: not a PDF (no %PDF- header)" and len(lines) == 2, lines
+    assert lines[1].startswith("audited 2 file(s): 1 report(s), 1 failed")  # no bar, no escape codes
+    assert (tmp_path / "pipe" / "index.html").read_text(encoding="utf-8").count("提取失败：不是 PDF 文件") == 1
 
 
 def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
@@ -277,13 +311,41 @@ def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'reports.db'}"
     with storage.Store(url) as store:
         store.save_report(copy.deepcopy(seed_doc), path=str(SEED), extractor_version="test")
-        store.record_failure(str(tmp_path / "broken.pdf"), "1" * 64, "not a PDF")
+        store.record_failure(str(tmp_path / "broken.pdf"), "1" * 64, "not a PDF")  # as an older pipeline did
+        store.record_failure(str(tmp_path / "big.pdf"), "2" * 64, Message("too_large", size_mb=600.0, limit_mb=500.0))
     out = tmp_path / "out"
     assert main(["audit", "--db", url, "--out", str(out)]) == 0
     (page,) = _report_pages(out)
     assert _parse(page).findings[0]["message"] == _slip(copy.deepcopy(seed_doc))["message"]
     assert list((out / "img").glob("*.png"))  # the stored path still leads to the PDF: crops drawn
-    assert "not a PDF" in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "提取失败：文件过大（600 MB，上限为 500 MB）" in index and "too large" not in index
+    assert "提取失败：not a PDF" in index  # a reason stored in English only is shown as it is
+
+
+def test_cli_audits_a_store_from_before_the_chinese_reasons(tmp_path: Path) -> None:
+    storage = pytest.importorskip("pipeline.store")
+    db = tmp_path / "reports.db"
+    with storage.Store(f"sqlite:///{db}") as store:
+        store.record_failure(str(tmp_path / "broken.pdf"), "1" * 64, Message("not_pdf"))
+    conn = sqlite3.connect(db)  # the store as an older pipeline left it
+    conn.execute("ALTER TABLE documents DROP COLUMN error_zh")
+    conn.execute("ALTER TABLE ingest_files DROP COLUMN reason_zh")
+    conn.commit()
+    conn.close()  # the last connection: the write-ahead log goes into the file
+    db.chmod(0o444)  # opened read-only, as audit does: nothing adds the columns
+    out = tmp_path / "out"
+    assert main(["audit", "--db", f"sqlite:///{db}", "--out", str(out)]) == 0
+    assert "提取失败：not a PDF (no %PDF- header)" in (out / "index.html").read_text(encoding="utf-8")
+    with storage.Store(f"sqlite:///{db}", read_only=True) as store:
+        assert store.ingest_files_df()["reason"].tolist() == ["not a PDF (no %PDF- header)"]
+        from pipeline.store.exports import export
+
+        (csv,) = [p for p in export(store, "csv", tmp_path / "csv") if p.name == "documents.csv"]
+        assert "not a PDF (no %PDF- header)" in csv.read_text(encoding="utf-8-sig")
+        (copy_,) = export(store, "sqlite", tmp_path / "copy")  # every table copied, the new columns NULL
+    with sqlite3.connect(copy_) as conn:
+        assert conn.execute("SELECT error, error_zh FROM documents").fetchall() == [("not a PDF (no %PDF- header)", None)]
 
 
 # --- in a real browser -------------------------------------------------------------------------------------

@@ -211,3 +211,36 @@ def test_browse_refuses_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["browse", "--db", f"sqlite:///{tmp_path / 'nothing.db'}"]) == 2
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "nothing.db").exists()
+
+
+def test_the_views_give_reasons_in_chinese_and_an_older_stores_in_english(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.browse.views import FILES_V, REPORTS, install_views
+    from pipeline.messages import Message
+
+    def reasons(db: Path) -> tuple[list, list]:
+        conn = sqlite3.connect(db)
+        try:
+            docs = [r[0] for r in conn.execute(f'SELECT "错误原因" FROM "{REPORTS}" ORDER BY "文档编号"')]
+            files = [r[0] for r in conn.execute(f'SELECT "原因" FROM "{FILES_V}" ORDER BY "记录编号"')]
+        finally:
+            conn.close()
+        return docs, files
+
+    db = tmp_path / "reports.db"
+    with Store(f"sqlite:///{db}") as store:
+        store.record_failure(str(tmp_path / "a.pdf"), "1" * 64, Message("encrypted"))
+        store.record_failure(str(tmp_path / "b.pdf"), None, Message("empty_file"))  # no sha256: no document
+    views = install_views(db)
+    assert reasons(db) == (["PDF 已加密（需要密码才能打开）"], ["PDF 已加密（需要密码才能打开）", "空文件（0 字节）"])
+
+    conn = sqlite3.connect(db)  # the same store as a pipeline from before the Chinese reasons left it
+    for name in views:
+        conn.execute(f'DROP VIEW "{name}"')
+    for table, column in (("documents", "error_zh"), ("ingest_files", "reason_zh")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.commit()
+    conn.close()
+    install_views(db)
+    assert reasons(db) == (["encrypted PDF (a password is needed)"], ["encrypted PDF (a password is needed)", "empty file (0 bytes)"])

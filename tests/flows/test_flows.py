@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -172,6 +173,73 @@ def test_batch_records_every_file_and_makes_artifacts(harness: None, tmp_path: P
         assert f"| {unit} | {year} | {file_name} |" in md
 
 
+def _read_terminal(master: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the other end is closed
+            return
+        if not data:
+            return
+        into.append(data)
+
+
+def test_ingest_draws_a_bar_on_a_terminal_with_prefects_lines_above_it(
+    harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import pty
+
+    from flows import cli
+    from flows.ingest import ingest_batch
+    from testkit.terminal import plain
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "seed-gov.pdf").write_bytes(SEED_GOV.read_bytes())
+    make_not_pdf(folder / "broken.pdf")
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_terminal, args=(master, chunks))
+    reader.start()
+    terminal = os.fdopen(slave, "w", encoding="utf-8", buffering=1)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("PIPELINE_PROGRESS", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    runs = logging.getLogger("prefect.flow_runs")
+    level = runs.level
+    runs.setLevel(logging.INFO)  # Prefect's per-file lines, as `PREFECT_LOGGING_LEVEL=INFO` gives them
+    try:
+        with cli._ingest_progress(quiet=False):
+            summary = ingest_batch([str(folder)], db_url=f"sqlite:///{tmp_path / 'r.db'}", workers=1)
+    finally:
+        runs.setLevel(level)
+        terminal.close()
+        reader.join(30)
+        os.close(master)
+    assert (summary["ok"], summary["failed"]) == (1, 1)
+    shown = plain(b"".join(chunks).decode("utf-8", "replace"))
+    assert re.search(r"ingesting .*2/2 .*ETA", shown), shown
+    lines = shown.splitlines()
+    # Prefect's lines came through the bar's console: whole lines, not cut into by a redrawn bar
+    done = [line for line in lines if "[1/2]" in line or "[2/2]" in line]
+    assert len(done) == 2 and all(line.split(" - ", 1)[1].startswith("[") for line in done), done
+    assert any(re.search(r"\[\d/2\] failed +broken\.pdf \(not a PDF", line) for line in done), done
+    assert [h.console.file for h in cli._prefect_console_handlers()] != [terminal]  # given back after
+
+
+def test_ingest_draws_no_bar_in_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from flows import cli, ingest
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delenv("PIPELINE_PROGRESS", raising=False)
+    with cli._ingest_progress(quiet=True):
+        assert ingest._listeners == []  # nothing listens: the per-file log lines are the progress
+    assert sys.stderr.getvalue() == ""
+
+
 def test_only_transient_errors_are_retried_and_a_crash_stops_nothing(
     harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,10 +300,12 @@ def test_inbox_files_are_moved_with_reasons(harness: None, tmp_path: Path) -> No
     assert failed == sorted(
         [n for k in ("corrupt", "encrypted", "not_pdf") for n in (files[k].name, files[k].name + ".reason.txt")]
     )
-    got = _statuses(Store(db), summary["run_id"])
+    rows = Store(db).ingest_files_df(summary["run_id"])
+    zh = {Path(p).name: r for p, r in zip(rows["path"], rows["reason_zh"])}
     for k in ("corrupt", "encrypted", "not_pdf"):
         reason = (inbox / "failed" / (files[k].name + ".reason.txt")).read_text(encoding="utf-8")
-        assert reason.splitlines()[0] == got[files[k].name][1]
+        assert reason.splitlines()[0] == zh[files[k].name]  # the reason in Chinese, as the store keeps it
+    assert zh[files["not_pdf"].name] == "不是 PDF 文件（缺少 %PDF- 文件头）"
 
     # the same report again under a new name: a duplicate, filed beside the first; a fresh file waits
     (inbox / "again.pdf").write_bytes(SEED_GOV.read_bytes())
@@ -412,7 +482,7 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
             run = run_deployment(dep.id, timeout=240, poll_interval=1)
             assert run.state is not None and run.state.is_completed(), (run.state, "".join(seen))
         assert (inbox / "processed" / "report.pdf").exists()
-        assert (inbox / "failed" / "not-a-report.pdf.reason.txt").read_text(encoding="utf-8").startswith("not a PDF")
+        assert (inbox / "failed" / "not-a-report.pdf.reason.txt").read_text(encoding="utf-8").startswith("不是 PDF 文件")
         assert Store(db).counts()["documents"] == 2
 
         proc.send_signal(signal.SIGTERM)  # a graceful stop takes its server down with it

@@ -23,6 +23,7 @@ from pipeline.ingest import (
     is_transient,
     run_summary,
 )
+from pipeline.messages import Message
 from pipeline.store import Store
 from testkit.files import SAMPLES, bad_and_good, make_hostile
 
@@ -69,7 +70,11 @@ def test_every_kind_of_file_gets_its_status(store: Store, tmp_path: Path) -> Non
     assert out["encrypted"].status == "failed" and "encrypted" in out["encrypted"].reason
     assert out["not_pdf"].status == "failed" and "not a PDF" in out["not_pdf"].reason
     assert out["missing"] == FileOutcome(
-        str(tmp_path / "in" / "nowhere.pdf"), "failed", reason="file not found", seconds=out["missing"].seconds
+        str(tmp_path / "in" / "nowhere.pdf"),
+        "failed",
+        reason="file not found",
+        reason_zh="文件不存在",
+        seconds=out["missing"].seconds,
     )
 
     rows = store.ingest_files_df(run)
@@ -183,10 +188,12 @@ def test_inbox_files_and_filing_away(tmp_path: Path) -> None:
     assert moved == inbox / "processed" / "r.2.pdf"  # the older r.pdf is not overwritten
     assert (inbox / "processed" / "r.pdf").read_bytes() == b"old" and moved.read_bytes() == b"new"
 
-    failed = FileOutcome(str(inbox / "bad.pdf"), "failed", sha256="ab" * 32, reason="not a PDF (no %PDF- header)")
+    failed = FileOutcome(str(inbox / "bad.pdf"), "failed", sha256="ab" * 32, reason=Message("not_pdf"))
     moved = file_away(inbox / "bad.pdf", failed, inbox)
     assert moved == inbox / "failed" / "bad.pdf"
-    assert (inbox / "failed" / "bad.pdf.reason.txt").read_text(encoding="utf-8").startswith("not a PDF")
+    lines = (inbox / "failed" / "bad.pdf.reason.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[:4] == ["不是 PDF 文件（缺少 %PDF- 文件头）", "", "文件：bad.pdf", "SHA-256：" + "ab" * 32]
+    assert lines[4].startswith("时间：") and len(lines) == 5  # in Chinese, nothing in English
     assert inbox_files(inbox) == []
     # moved meanwhile by an overlapping run: nothing to do, nothing raised
     assert file_away(inbox / "bad.pdf", failed, inbox) is None

@@ -87,7 +87,7 @@ def test_a_link_planted_in_failed_writes_nothing_outside_the_inbox(tmp_path: Pat
     assert moved == inbox / "failed" / "x\n* * * * * root sh -c evil\n.2.pdf"
     assert moved.read_bytes().startswith(b"PK\x03\x04") and not moved.is_symlink()
     reason = (inbox / "failed" / (moved.name + ".reason.txt")).read_text(encoding="utf-8")
-    assert reason.startswith("not a PDF") and "file: x\\n* * * * * root sh -c evil\\n.pdf" in reason
+    assert reason.startswith("not a PDF") and "文件：x\\n* * * * * root sh -c evil\\n.pdf" in reason
     assert (inbox / "failed" / (name + ".reason.txt")).is_symlink()  # the planted links are left as they were
     assert stat.S_IMODE((inbox / "failed" / (moved.name + ".reason.txt")).stat().st_mode) & 0o022 == 0
 

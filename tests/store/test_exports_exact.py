@@ -176,3 +176,25 @@ def test_one_formatter_rule() -> None:
     assert numbers.shown_decimals("amount", "万元", 0, {"万元": 2}) == 2
     assert numbers.excel_format("amount", 2, "万元") == '#,##0.00" 万元"'
     assert numbers.rounded(0.1 + 0.2, 2) == 0.3 and numbers.rounded(-0.0001, 2) == 0.0
+
+
+def test_exports_people_read_give_a_failed_files_reason_in_chinese(tmp_path: Path) -> None:
+    from pipeline.messages import Message
+
+    with Store(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        store.record_failure("inbox/locked.pdf", "c" * 64, Message("encrypted"))
+        store.record_failure("inbox/old.pdf", "d" * 64, "encrypted PDF")  # as an older pipeline stored it
+        export(store, "csv", tmp_path / "csv")
+        (book,) = export(store, "xlsx", tmp_path / "xlsx")
+        export(store, "parquet", tmp_path / "pq")
+    docs = pd.read_csv(tmp_path / "csv" / "documents.csv", encoding="utf-8-sig", dtype=str)
+    assert docs["错误原因"].tolist() == ["PDF 已加密（需要密码才能打开）", "encrypted PDF"]
+    sheet = openpyxl.load_workbook(book)["报告"]
+    header = [c.value for c in sheet[1]]
+    assert [r[header.index("错误原因")] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "PDF 已加密（需要密码才能打开）",
+        "encrypted PDF",
+    ]
+    pq = pd.read_parquet(tmp_path / "pq" / "documents.parquet")  # for programs: the English, as before
+    assert pq["error"].tolist() == ["encrypted PDF (a password is needed)", "encrypted PDF"]
+    assert "error_zh" not in pq.columns
