@@ -196,7 +196,10 @@ def _run_ingest(args: argparse.Namespace) -> int:
 def _prefect_console_handlers() -> list[PrefectConsoleHandler]:
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    loggers = [logging.getLogger(), *(x for x in logging.root.manager.loggerDict.values() if isinstance(x, logging.Logger))]
+    loggers = [
+        logging.getLogger(),
+        *(x for x in logging.root.manager.loggerDict.values() if isinstance(x, logging.Logger)),
+    ]
     found: list[PrefectConsoleHandler] = []
     for lg in loggers:
         found += [h for h in lg.handlers if isinstance(h, PrefectConsoleHandler) and h not in found]

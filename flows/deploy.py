@@ -59,7 +59,11 @@ def deploy_flows(
     ensure_process_pool(pool)
     ids = {}
     for name, entry, what in (
-        (REPORT, "flows/ingest.py:ingest_report", "One file into the store: extract, reconcile, store, a status."),
+        (
+            REPORT,
+            "flows/ingest.py:ingest_report",
+            "One file into the store: extract, reconcile, store, a status.",
+        ),
         (BATCH, "flows/ingest.py:ingest_batch", "Files into the store, a few at a time, each with a status."),
     ):
         deployable = flow.from_source(source=str(source), entrypoint=entry)
@@ -101,20 +105,23 @@ def submit_files(
     files = list(discover(paths))
     if chunk:
         jobs = [
-            (BATCH, {"paths": files[i : i + chunk], "workers": workers})
-            for i in range(0, len(files), chunk)
+            (BATCH, {"paths": files[i : i + chunk], "workers": workers}) for i in range(0, len(files), chunk)
         ]
     else:
         jobs = [(REPORT, {"path": f}) for f in files]
     runs = {}
     for deployment, params in jobs:
-        run = run_deployment(deployment, parameters={**params, "db_url": db_url, "timeout": timeout}, timeout=0)
+        run = run_deployment(
+            deployment, parameters={**params, "db_url": db_url, "timeout": timeout}, timeout=0
+        )
         runs[run.id] = run.state.type.value if run.state else "SCHEDULED"
     if not wait:
         return runs
     with get_client(sync_client=True) as client:
         while True:
-            for fr in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(runs)))):
+            for fr in client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(runs)))
+            ):
                 runs[fr.id] = fr.state.type.value if fr.state else "SCHEDULED"
             if all(s in _FINAL for s in runs.values()):
                 return runs

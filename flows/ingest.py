@@ -152,7 +152,12 @@ def _run_files(
         if what == "lost":
             logger.error("%s: %s: %s", printable(path), type(exc).__name__, printable(mask_secrets(str(exc))))
         else:
-            logger.error("%s: no status recorded (%s: %s)", printable(path), type(exc).__name__, printable(mask_secrets(str(exc))))
+            logger.error(
+                "%s: no status recorded (%s: %s)",
+                printable(path),
+                type(exc).__name__,
+                printable(mask_secrets(str(exc))),
+            )
 
     def on_outcome(done: int, total: int | None, outcome: FileOutcome) -> None:
         why = f" ({printable(outcome.reason)})" if outcome.status == "failed" else ""
@@ -187,7 +192,9 @@ def _run_files(
         run_id, summary["ok"], summary["duplicate"], summary["failed"], total, seconds,
     )  # fmt: skip
     if summary["unrecorded"]:
-        raise BatchError(f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status")
+        raise BatchError(
+            f"run {run_id}: {summary['unrecorded']} of {total} file(s) could not be given a status"
+        )
     return summary
 
 
@@ -254,7 +261,9 @@ def ingest_batch(
     killed batch again finishes the rest.
     """
     files = list(discover(paths))
-    return _run_files(files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_batch", inputs=paths)
+    return _run_files(
+        files, db_url=db_url, workers=workers, timeout=timeout, kind="ingest_batch", inputs=paths
+    )
 
 
 @flow(name="ingest_inbox")
@@ -307,7 +316,12 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
     if address:
         return DaskTaskRunner(address=address)
     return DaskTaskRunner(
-        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
     )
 
 

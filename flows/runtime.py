@@ -126,7 +126,9 @@ def start_server(port: int = DEFAULT_PORT, host: str = "127.0.0.1", timeout: flo
     home.mkdir(parents=True, exist_ok=True)
     api = f"http://{host}:{port}/api"
     if _healthy(api, timeout=1):
-        raise RuntimeError(f"another server answers at {api}; use it with PREFECT_API_URL={api}, or pass --port")
+        raise RuntimeError(
+            f"another server answers at {api}; use it with PREFECT_API_URL={api}, or pass --port"
+        )
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(home / "prefect"),
            "PREFECT_UI_API_URL": api}  # fmt: skip
     env.pop("PREFECT_API_URL", None)

@@ -156,7 +156,9 @@ def local_server(
         cmd.append("--no-ui")
     # The UI's pages call the API at this address; left alone they would call port 4200.
     env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
-    log_path = Path(log_file) if log_file else Path(tempfile.mkstemp(prefix="prefect-server-", suffix=".log")[1])
+    log_path = (
+        Path(log_file) if log_file else Path(tempfile.mkstemp(prefix="prefect-server-", suffix=".log")[1])
+    )
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,

@@ -67,12 +67,22 @@ def to_pixels(box: BBox, origin: tuple[float, float], scale: float) -> tuple[int
     """A box in points → pixels of a page image at `scale` whose top-left corner is `origin` (points),
     as pdfplumber's PageImage maps them."""
     ox, oy = origin
-    return (int((box[0] - ox) * scale), int((box[1] - oy) * scale),
-            int((box[2] - ox) * scale), int((box[3] - oy) * scale))
+    return (
+        int((box[0] - ox) * scale),
+        int((box[1] - oy) * scale),
+        int((box[2] - ox) * scale),
+        int((box[3] - oy) * scale),
+    )
 
 
-def page_overlay(path: str | Path, page_number: int, report: Report | None = None,
-                 resolution: float = RESOLUTION, words: bool = False, ocr: str | None = None) -> Image.Image:
+def page_overlay(
+    path: str | Path,
+    page_number: int,
+    report: Report | None = None,
+    resolution: float = RESOLUTION,
+    words: bool = False,
+    ocr: str | None = None,
+) -> Image.Image:
     """Page `page_number` (1-based) of the PDF at `path`, with what extraction found drawn on it.
 
     The report is extracted when not given (`ocr` as for `extract`). Raises ReportError for an
@@ -104,8 +114,14 @@ def check_page(page_number: int, pages: int) -> None:
         raise ValueError(f"no page {page_number}: the PDF has {pages} page{'s' if pages != 1 else ''}")
 
 
-def overlay(path: str | Path, page_number: int, report: Report | None = None,
-            resolution: float = RESOLUTION, words: bool = False, ocr: str | None = None) -> Overlay:
+def overlay(
+    path: str | Path,
+    page_number: int,
+    report: Report | None = None,
+    resolution: float = RESOLUTION,
+    words: bool = False,
+    ocr: str | None = None,
+) -> Overlay:
     """`page_overlay` with the counts of what was drawn and the points → pixels mapping."""
     import pdfplumber
 
@@ -121,8 +137,11 @@ def overlay(path: str | Path, page_number: int, report: Report | None = None,
         page = pdf.pages[page_number - 1]
         dpi = crop_resolution(float(page.width), float(page.height), resolution)  # a huge page: fewer dpi
         im = page.to_image(resolution=dpi, antialias=True)
-        word_boxes = ([b for b, _ in info.ocr_boxes] if info is not None and info.ocr
-                      else [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in page.extract_words()])
+        word_boxes = (
+            [b for b, _ in info.ocr_boxes]
+            if info is not None and info.ocr
+            else [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in page.extract_words()]
+        )
         canvas = _Canvas(im, font_px(im.scale), word_boxes)
         if words:
             im.draw_rects(word_boxes, fill=WORD + (40,), stroke=WORD + (150,), stroke_width=1)
@@ -132,15 +151,33 @@ def overlay(path: str | Path, page_number: int, report: Report | None = None,
         n_headings = _draw_headings(canvas, report, page_number)
         n_figures, n_failing = _draw_figures(canvas, report, page_number)
         canvas.draw_labels()
-        picture = _with_legend(im.annotated.convert("RGB"), canvas, report, page_number,
-                               (n_figures, n_failing, n_headings, n_tables, len(word_boxes)),
-                               info.ocr if info else None)
-        return Overlay(image=picture, page=page_number, pages=report.source.pages, scale=im.scale,
-                       origin=(float(im.bbox[0]), float(im.bbox[1])), figures=n_figures, failing=n_failing,
-                       unboxed=[f.id for f in report.figures if f.page == page_number
-                                and not figure_boxes(report, f, page_number)],
-                       headings=n_headings, tables=n_tables, words=len(word_boxes),
-                       ocr=info.ocr if info else None, cjk_font=canvas.cjk)
+        picture = _with_legend(
+            im.annotated.convert("RGB"),
+            canvas,
+            report,
+            page_number,
+            (n_figures, n_failing, n_headings, n_tables, len(word_boxes)),
+            info.ocr if info else None,
+        )
+        return Overlay(
+            image=picture,
+            page=page_number,
+            pages=report.source.pages,
+            scale=im.scale,
+            origin=(float(im.bbox[0]), float(im.bbox[1])),
+            figures=n_figures,
+            failing=n_failing,
+            unboxed=[
+                f.id
+                for f in report.figures
+                if f.page == page_number and not figure_boxes(report, f, page_number)
+            ],
+            headings=n_headings,
+            tables=n_tables,
+            words=len(word_boxes),
+            ocr=info.ocr if info else None,
+            cjk_font=canvas.cjk,
+        )
 
 
 # --- what is drawn ------------------------------------------------------------------------------------
@@ -148,8 +185,12 @@ def overlay(path: str | Path, page_number: int, report: Report | None = None,
 
 def failing_figures(report: Report) -> set[str]:
     """Ids of the figures some failing check reads (its operands and the result it tests)."""
-    return {fid for c in report.checks if c.status == CheckStatus.FAIL
-            for fid in [*c.figures, *([c.result] if c.result else [])]}
+    return {
+        fid
+        for c in report.checks
+        if c.status == CheckStatus.FAIL
+        for fid in [*c.figures, *([c.result] if c.result else [])]
+    }
 
 
 def figure_boxes(report: Report, f: Figure, page: int) -> list[BBox]:
@@ -159,7 +200,7 @@ def figure_boxes(report: Report, f: Figure, page: int) -> list[BBox]:
     covers both lines in the model; framing that would cover the lines' text as well."""
     p = _paragraph(report, f.paragraph)
     if f.table is None and p is not None:
-        glyphs = [g for g in p.glyphs[f.start:f.end] if g is not None and g.page == page]
+        glyphs = [g for g in p.glyphs[f.start : f.end] if g is not None and g.page == page]
         if glyphs:
             return _by_line(glyphs)
     return [f.bbox] if f.bbox is not None and f.page == page else []
@@ -186,8 +227,12 @@ def table_boxes(report: Report, page: int) -> list[tuple[str, BBox, list[BBox], 
     """(id, outline, cells, continued from an earlier page) of every table drawn on `page`."""
     out = []
     for t in report.tables:
-        cells = [b for i, row in enumerate(t.cell_boxes) for b in row
-                 if b is not None and (t.row_pages[i] if i < len(t.row_pages) else t.page) == page]
+        cells = [
+            b
+            for i, row in enumerate(t.cell_boxes)
+            for b in row
+            if b is not None and (t.row_pages[i] if i < len(t.row_pages) else t.page) == page
+        ]
         if cells:
             outline = _union(cells)
         elif t.page == page and t.bbox is not None:
@@ -219,7 +264,12 @@ def _by_line(glyphs: list[Glyph]) -> list[BBox]:
 
 
 def _union(boxes: list[BBox]) -> BBox:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _grow(b: BBox, d: float) -> BBox:
@@ -263,7 +313,13 @@ def _draw_figures(c: _Canvas, report: Report, page: int) -> tuple[int, int]:
             c.frame(_grow(b, pad), colour, c.width(1.6 if bad else 0.8))
         text = f.label or ""
         text = text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
-        c.label(_grow(boxes[0], pad), f.id + ("?" if f.low_confidence else ""), text, colour, cell=f.table is not None)
+        c.label(
+            _grow(boxes[0], pad),
+            f.id + ("?" if f.low_confidence else ""),
+            text,
+            colour,
+            cell=f.table is not None,
+        )
     return len(placed), sum(1 for bad, _, _ in placed if bad)
 
 
@@ -276,13 +332,21 @@ def cjk_font_file() -> tuple[str, int] | None:
     if not shutil.which("fc-match"):
         return None
     try:
-        out = subprocess.run(["fc-match", "-f", "%{file}\t%{index}\t%{lang}", ":lang=zh-cn"],
-                             capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["fc-match", "-f", "%{file}\t%{index}\t%{lang}", ":lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     parts = out.split("\t")
     # fc-match answers with *some* font whatever is installed: trust it only when it covers Chinese
-    if len(parts) == 3 and "zh-cn" in parts[2].split("|") and parts[0].lower().endswith((".ttf", ".ttc", ".otf")):
+    if (
+        len(parts) == 3
+        and "zh-cn" in parts[2].split("|")
+        and parts[0].lower().endswith((".ttf", ".ttc", ".otf"))
+    ):
         return parts[0], int(parts[1] or 0)
     return None
 
@@ -320,27 +384,42 @@ class _Canvas:
     def width(self, points: float) -> int:
         return max(1, round(points * self.im.scale))
 
-    def frame(self, b: BBox, colour: tuple[int, int, int], width: int, fill: tuple | None = None,
-              obstacle: bool = True) -> None:
+    def frame(
+        self,
+        b: BBox,
+        colour: tuple[int, int, int],
+        width: int,
+        fill: tuple | None = None,
+        obstacle: bool = True,
+    ) -> None:
         r = self.px(b)
         self.draw.rectangle(r, outline=colour, width=width, fill=fill)
         if obstacle:
             self.frames.append(r)
 
-    def label(self, b: BBox, head: str, text: str | None, colour: tuple[int, int, int], left: bool = False,
-              cell: bool = False) -> None:
+    def label(
+        self,
+        b: BBox,
+        head: str,
+        text: str | None,
+        colour: tuple[int, int, int],
+        left: bool = False,
+        cell: bool = False,
+    ) -> None:
         self.labels.append(_Label(self.px(b), head, text if self.cjk else None, colour, left, cell))
 
     def text_size(self, s: str) -> tuple[int, int]:
         _, _, x1, y1 = self.draw.textbbox((0, 0), s, font=self.font)
         return x1 + 4, max(y1, 1) + 3
 
-    def _spot(self, lb: _Label, taken: list[tuple[int, int, int, int]]) -> tuple[tuple[int, int, int, int], str]:
+    def _spot(
+        self, lb: _Label, taken: list[tuple[int, int, int, int]]
+    ) -> tuple[tuple[int, int, int, int], str]:
         w_img, h_img = self.im.annotated.size
         box = lb.box
         # first where no printed word is covered either; then (running text set tight) over words
         for tier in [taken + self.words] + ([] if lb.cell else [taken]):
-            for s in ([f"{lb.head} {lb.text}", lb.head] if lb.text else [lb.head]):
+            for s in [f"{lb.head} {lb.text}", lb.head] if lb.text else [lb.head]:
                 w, h = self.text_size(s)
                 spots = [(box[0] - w - 2, box[1])] if lb.left else []
                 spots += [(box[0], box[1] - h - 1), (box[2] - w, box[1] - h - 1), (box[0], box[3] + 1)]
@@ -383,8 +462,9 @@ def _ascii(s: str) -> str:
     return s.encode("ascii", "replace").decode("ascii")
 
 
-def _with_legend(picture: Image.Image, c: _Canvas, report: Report, page: int, counts: tuple[int, ...],
-                 ocr: str | None) -> Image.Image:
+def _with_legend(
+    picture: Image.Image, c: _Canvas, report: Report, page: int, counts: tuple[int, ...], ocr: str | None
+) -> Image.Image:
     """The page above a strip: one swatch per colour, then what was drawn on which page of which file."""
     n_fig, n_fail, n_head, n_tab, n_words = counts
     font, cjk = _font(font_px(c.im.scale, _LEGEND_PT))
@@ -393,9 +473,11 @@ def _with_legend(picture: Image.Image, c: _Canvas, report: Report, page: int, co
     if n_words:
         keys.append(("word", WORD))
     name = report.source.file if cjk else _ascii(report.source.file)
-    caption = (f"{name}  page {page} of {report.source.pages}{f' (OCR: {ocr})' if ocr else ''}: "
-               f"{n_fig} figures ({n_fail} in failing checks), {n_head} headings, {n_tab} tables"
-               + (f", {n_words} words" if n_words else ""))
+    caption = (
+        f"{name}  page {page} of {report.source.pages}{f' (OCR: {ocr})' if ocr else ''}: "
+        f"{n_fig} figures ({n_fail} in failing checks), {n_head} headings, {n_tab} tables"
+        + (f", {n_words} words" if n_words else "")
+    )
     probe = ImageDraw.Draw(picture)
     line_h = probe.textbbox((0, 0), "Ag", font=font)[3] + 8
     strip = Image.new("RGB", (picture.width, picture.height + 2 * line_h + 12), "white")

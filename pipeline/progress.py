@@ -65,7 +65,12 @@ class Progress:
             # No markup or emoji codes: a file name like "[red]x.pdf" is printed as it is, also by
             # the code that borrows this console (see `console`).
             console = Console(
-                file=self.stream, force_terminal=True, highlight=False, soft_wrap=True, markup=False, emoji=False
+                file=self.stream,
+                force_terminal=True,
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+                emoji=False,
             )
             self._bar = Bar(
                 TextColumn("{task.description}", markup=False),

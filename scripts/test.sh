@@ -10,6 +10,7 @@ source scripts/pg.sh
 pg_start || echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2
 trap pg_stop EXIT
 .venv/bin/ruff check pipeline flows tests bench testkit samples || exit 1
+.venv/bin/ruff format --check pipeline flows tests bench testkit samples || exit 1
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 rc=$?
 if [ $rc -eq 5 ]; then

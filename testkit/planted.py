@@ -36,9 +36,25 @@ from pipeline.vocabulary import yuan_per
 from .synth import LAYOUTS, UNIT, Block, blocks_from_text, render_pdf, seed_text, selfeval_blocks
 
 __all__ = [
-    "Base", "Fig", "Ref", "Change", "Planted", "build_base", "base_specs", "default_bases", "finance_text",
-    "seed_base_text", "holds", "plan", "evaluate", "plant", "plans", "generate", "clean_plans",
-    "clean_variants", "categories",
+    "Base",
+    "Fig",
+    "Ref",
+    "Change",
+    "Planted",
+    "build_base",
+    "base_specs",
+    "default_bases",
+    "finance_text",
+    "seed_base_text",
+    "holds",
+    "plan",
+    "evaluate",
+    "plant",
+    "plans",
+    "generate",
+    "clean_plans",
+    "clean_variants",
+    "categories",
 ]
 
 # 元 per unit, for comparing amounts printed in different money units
@@ -107,13 +123,24 @@ def _fig(f, report: Report) -> Fig:
     m = _NUM.match(f.text)
     num = suffix = None
     if m and Fraction(m.group(1).replace(",", "")) == value:
-        rest = f.text[m.end():].lstrip()
+        rest = f.text[m.end() :].lstrip()
         unit = "%" if f.kind == "percent" else f.unit
         if rest.startswith(unit):
             num, suffix = m.group(1), unit
         elif rest == "" and f.table is not None:
             num, suffix = m.group(1), ""  # a table cell whose unit is in the header
-    return Fig(f.kind, f.unit, value, f.decimals, f.text, f.label or "", f.paragraph, f.table is not None, num, suffix)
+    return Fig(
+        f.kind,
+        f.unit,
+        value,
+        f.decimals,
+        f.text,
+        f.label or "",
+        f.paragraph,
+        f.table is not None,
+        num,
+        suffix,
+    )
 
 
 def _interval(f: Fig, finest: dict[str, int], value: Fraction | None = None) -> tuple[Fraction, Fraction]:
@@ -130,7 +157,9 @@ def _interval(f: Fig, finest: dict[str, int], value: Fraction | None = None) -> 
     return v, v
 
 
-def _ratio(num: tuple[Fraction, Fraction], den: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction] | None:
+def _ratio(
+    num: tuple[Fraction, Fraction], den: tuple[Fraction, Fraction]
+) -> tuple[Fraction, Fraction] | None:
     if den[0] <= 0:
         return None
     lo = num[0] / den[1] if num[0] >= 0 else num[0] / den[0]
@@ -201,8 +230,9 @@ def build_base(name: str, blocks: list[Block], layout: str = "gov") -> Base:
             continue
         figs = tuple(index[i] for i in c.figures)
         probe = Ref(c.rule, figs, c.message)
-        held = tuple(v for v in _variants(c.rule, len(figs) - 1)
-                     if holds(base, Ref(c.rule, figs, variants=(v,))))
+        held = tuple(
+            v for v in _variants(c.rule, len(figs) - 1) if holds(base, Ref(c.rule, figs, variants=(v,)))
+        )
         if held:
             base.checks.append(Ref(c.rule, figs, c.message, held))
         else:
@@ -306,8 +336,12 @@ def base_specs(finance: int = 3) -> list[tuple[str, list[Block]]]:
     specs = [("seed", blocks_from_text(seed_base_text())), ("selfeval", selfeval_blocks())]
     for i in range(finance):
         unit = "元" if i % 2 else "万元"
-        specs.append((f"finance{i}" + ("-yuan" if unit == "元" else ""),
-                      blocks_from_text(finance_text(random.Random(i), unit))))
+        specs.append(
+            (
+                f"finance{i}" + ("-yuan" if unit == "元" else ""),
+                blocks_from_text(finance_text(random.Random(i), unit)),
+            )
+        )
     return specs
 
 
@@ -334,8 +368,13 @@ def _texts(blocks: list[Block]) -> Iterator[tuple[tuple[int, int, int], str, boo
         if b.kind != "table":
             yield (bi, -1, -1), b.text, False
             continue
-        hidden = {(r, c) for r0, c0, r1, c1 in b.spans or [] for r in range(r0, r1 + 1)
-                  for c in range(c0, c1 + 1) if (r, c) != (r0, c0)}
+        hidden = {
+            (r, c)
+            for r0, c0, r1, c1 in b.spans or []
+            for r in range(r0, r1 + 1)
+            for c in range(c0, c1 + 1)
+            if (r, c) != (r0, c0)
+        }
         for r, row in enumerate(b.rows or []):
             for c, cell in enumerate(row):
                 if (r, c) not in hidden:
@@ -353,7 +392,7 @@ def _occurrences(blocks: list[Block], num: str, suffix: str) -> list[tuple[tuple
                 out.append((place, s, s + len(num)))
             continue
         for m in at.finditer(text):
-            if re.match(rf"\s*{re.escape(suffix)}", text[m.end():]):
+            if re.match(rf"\s*{re.escape(suffix)}", text[m.end() :]):
                 out.append((place, m.start(), m.end()))
     return out
 
@@ -388,7 +427,7 @@ def _context(blocks: list[Block], where: tuple[tuple[int, int, int], int, int], 
     (bi, r, c), s, e = where
     b = blocks[bi]
     text = b.text if r < 0 else (b.rows or [])[r][c]
-    return text[max(0, s - width):e + 8].replace("\n", " ")
+    return text[max(0, s - width) : e + 8].replace("\n", " ")
 
 
 # --- planting ------------------------------------------------------------------------------------
@@ -439,7 +478,9 @@ class Planted:
     def target_caught(self) -> bool:
         """The check chosen to break is reported as failing (its neighbours may not be)."""
         t = self.target
-        return self.caught or (self.done and t is not None and all(m[0] != f"{t.rule}: {t.message}" for m in self.missed))
+        return self.caught or (
+            self.done and t is not None and all(m[0] != f"{t.rule}: {t.message}" for m in self.missed)
+        )
 
 
 def _new_values(f: Fig, rng: random.Random) -> Iterator[Fraction]:
@@ -481,7 +522,9 @@ def _accidental(base: Base, i: int, value: Fraction) -> bool:
     if any(g.num == text and g.kind == f.kind for g in base.figures):
         return True
     mine = _interval(f, finest, value)
-    near = [g for j, g in enumerate(base.figures) if j != i and g.kind == "amount" and g.paragraph == f.paragraph]
+    near = [
+        g for j, g in enumerate(base.figures) if j != i and g.kind == "amount" and g.paragraph == f.paragraph
+    ]
     ivs = [_interval(g, finest) for g in near]
     for ia, a in enumerate(ivs):
         for ib, b in enumerate(ivs):
@@ -489,11 +532,15 @@ def _accidental(base: Base, i: int, value: Fraction) -> bool:
                 continue
             if f.kind == "percent":
                 r = _ratio(a, b)
-                if r and (_overlap(r, mine) or _overlap((r[0] - 100, r[1] - 100), mine)
-                          or _overlap((100 - r[1], 100 - r[0]), mine)):
+                if r and (
+                    _overlap(r, mine)
+                    or _overlap((r[0] - 100, r[1] - 100), mine)
+                    or _overlap((100 - r[1], 100 - r[0]), mine)
+                ):
                     return True
-            elif f.kind == "amount" and (_overlap((a[0] + b[0], a[1] + b[1]), mine)
-                                         or _overlap((a[0] - b[1], a[1] - b[0]), mine)):
+            elif f.kind == "amount" and (
+                _overlap((a[0] + b[0], a[1] + b[1]), mine) or _overlap((a[0] - b[1], a[1] - b[0]), mine)
+            ):
                 return True
     return False
 
@@ -514,8 +561,15 @@ def _candidates(base: Base, ref: Ref, rng: random.Random, role: str | None = Non
     return sorted(members, key=lambda i: not printed_once(i))
 
 
-def plan(base: Base, rule: str, rng: random.Random, layout: str | None = None, exact: bool = False,
-         role: str | None = None, ref: Ref | None = None) -> Planted | None:
+def plan(
+    base: Base,
+    rule: str,
+    rng: random.Random,
+    layout: str | None = None,
+    exact: bool = False,
+    role: str | None = None,
+    ref: Ref | None = None,
+) -> Planted | None:
     """Choose a passing check of kind `rule`, a figure of it and a new value that breaks it; return the
     report to extract, or None when the base offers no such check.
 
@@ -523,8 +577,11 @@ def plan(base: Base, rule: str, rng: random.Random, layout: str | None = None, e
     plain rule to prose, as `categories` names them.  `role` "result" or "operand" says which figure of
     the check to change (default: either); `ref` names the very check to break.
     """
-    refs = [ref] if ref is not None else [
-        r for r in base.checks if _category(base, r) == rule or (not exact and r.rule == rule)]
+    refs = (
+        [ref]
+        if ref is not None
+        else [r for r in base.checks if _category(base, r) == rule or (not exact and r.rule == rule)]
+    )
     rng.shuffle(refs)
     for target in refs:
         for i in _candidates(base, target, rng, role):
@@ -540,9 +597,13 @@ def plan(base: Base, rule: str, rng: random.Random, layout: str | None = None, e
                 involved = [r for r in base.checks if i in r.figures]
                 new = _fmt(f, value)
                 return Planted(
-                    base=base.name, category=_category(base, target),
-                    layout=layout or rng.choice(sorted(LAYOUTS)), header=rng.choice([None, UNIT]),
-                    blocks=_replace(base.blocks, where, new), figures=base.figures, base_checks=base.checks,
+                    base=base.name,
+                    category=_category(base, target),
+                    layout=layout or rng.choice(sorted(LAYOUTS)),
+                    header=rng.choice([None, UNIT]),
+                    blocks=_replace(base.blocks, where, new),
+                    figures=base.figures,
+                    base_checks=base.checks,
                     change=Change(i, f.num or "", new, value, f.label, _context(base.blocks, where)),
                     target=target,
                     must_fail=[r for r in involved if not holds(base, r, i, value)],
@@ -553,11 +614,14 @@ def plan(base: Base, rule: str, rng: random.Random, layout: str | None = None, e
 
 def _align(base: list[Fig], report: Report, change: Change | None) -> tuple[dict[str, int], bool]:
     """Map the new extraction's figure ids to base figure indexes (reading order, values compared)."""
+
     def key(kind: str, unit: str, value: Fraction) -> tuple[str, str, Fraction]:
         return kind, unit, value
 
-    want = [key(f.kind, f.unit, change.value if change and i == change.figure else f.value)
-            for i, f in enumerate(base)]
+    want = [
+        key(f.kind, f.unit, change.value if change and i == change.figure else f.value)
+        for i, f in enumerate(base)
+    ]
     got = [key(f.kind, f.unit, Fraction(str(f.value))) for f in report.figures]
     if want == got:
         return {f.id: i for i, f in enumerate(report.figures)}, True
@@ -610,17 +674,25 @@ def evaluate(p: Planted) -> Planted:
             p.spurious.append(text)
     for r in p.must_fail:
         said = got.get(r.key)
-        if (not said or "fail" not in said) and (_FAMILY.get(r.rule, r.rule), r.figures[0]) in failed_statements:
+        if (not said or "fail" not in said) and (
+            _FAMILY.get(r.rule, r.rule),
+            r.figures[0],
+        ) in failed_statements:
             continue  # the statement is reported failing under the reading its wording pins
         if not said or "fail" not in said:
             # what the pipeline said instead about the same stated result, if anything
             near = by_result.get(r.figures[0]) or [t for figs, t in fails if figs & set(r.figures)]
             instead = " | ".join(near) or "nothing"
-            p.missed.append((f"{r.rule}: {r.message}", ",".join(said) if said else f"not reported; instead: {instead}"))
+            p.missed.append(
+                (f"{r.rule}: {r.message}", ",".join(said) if said else f"not reported; instead: {instead}")
+            )
     # relations that still hold but are no longer verified (a broken neighbour took their evidence away)
     broken = {r.key for r in p.must_fail}
-    p.lost = [f"{r.rule}: {r.message}" for r in p.base_checks
-              if r.key not in broken and "pass" not in got.get(r.key, [])]
+    p.lost = [
+        f"{r.rule}: {r.message}"
+        for r in p.base_checks
+        if r.key not in broken and "pass" not in got.get(r.key, [])
+    ]
     p.done, p.seconds = True, time.perf_counter() - t0
     return p
 
@@ -632,8 +704,14 @@ def _involves_new(report: Report, c, change: Change | None) -> bool:
     return any(Fraction(str(report.figure(fid).value)) == change.value for fid in c.figures)
 
 
-def plant(base: Base, rule: str, rng: random.Random, layout: str | None = None,
-          role: str | None = None, ref: Ref | None = None) -> Planted | None:
+def plant(
+    base: Base,
+    rule: str,
+    rng: random.Random,
+    layout: str | None = None,
+    role: str | None = None,
+    ref: Ref | None = None,
+) -> Planted | None:
     """Plan one planted error and evaluate it (arguments as `plan`)."""
     p = plan(base, rule, rng, layout, role=role, ref=ref)
     return evaluate(p) if p else None
@@ -667,8 +745,15 @@ def clean_plans(n: int, seed: int = 0, bases: list[Base] | None = None) -> Itera
     rng = random.Random(seed)
     for k in range(n):
         b = bases[k % len(bases)]
-        yield Planted(b.name, "clean", rng.choice(sorted(LAYOUTS)), rng.choice([None, UNIT]),
-                      copy.deepcopy(b.blocks), b.figures, b.checks)
+        yield Planted(
+            b.name,
+            "clean",
+            rng.choice(sorted(LAYOUTS)),
+            rng.choice([None, UNIT]),
+            copy.deepcopy(b.blocks),
+            b.figures,
+            b.checks,
+        )
 
 
 def clean_variants(n: int, seed: int = 0, bases: list[Base] | None = None) -> Iterator[Planted]:

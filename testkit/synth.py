@@ -27,8 +27,17 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-__all__ = ["Block", "Layout", "LAYOUTS", "render_pdf", "blocks_from_text", "seed_text", "heading_level",
-           "selfeval_blocks", "UNIT"]
+__all__ = [
+    "Block",
+    "Layout",
+    "LAYOUTS",
+    "render_pdf",
+    "blocks_from_text",
+    "seed_text",
+    "heading_level",
+    "selfeval_blocks",
+    "UNIT",
+]
 
 
 @dataclass
@@ -130,28 +139,76 @@ def _bare(n: int, total: int) -> str:
 LAYOUTS: dict[str, Layout] = {
     # GB/T 9704 official-document look: wide margins, fixed 28 pt lines, headings 黑体 / 楷体.
     "gov": Layout(
-        name="gov", page=A4, margins=(2.8 * cm, 2.6 * cm, 3.7 * cm, 3.5 * cm),
-        font="UMing", size=14, leading=2.0, title_font="ZenHei", title_size=20, h1_font="ZenHei", h2_font="UKai",
-        footer=_dash, footer_align="outside", heading_indent=True, justify=True, kinsoku="hang",
-        table_size=10.5, cell_align="center", rule=0.75,
+        name="gov",
+        page=A4,
+        margins=(2.8 * cm, 2.6 * cm, 3.7 * cm, 3.5 * cm),
+        font="UMing",
+        size=14,
+        leading=2.0,
+        title_font="ZenHei",
+        title_size=20,
+        h1_font="ZenHei",
+        h2_font="UKai",
+        footer=_dash,
+        footer_align="outside",
+        heading_indent=True,
+        justify=True,
+        kinsoku="hang",
+        table_size=10.5,
+        cell_align="center",
+        rule=0.75,
     ),
     # WPS with the non-embedded Adobe CID font: WPS's default margins, fake-bold headings, ragged right.
     "cid": Layout(
-        name="cid", page=A4, margins=(3.18 * cm, 3.18 * cm, 2.54 * cm, 2.54 * cm),
-        font=_CID, size=12, leading=1.5, title_font=_CID, title_size=18, h1_font=_CID, h2_font=_CID,
-        footer=_page, bold_headings=True, para_space=3,
+        name="cid",
+        page=A4,
+        margins=(3.18 * cm, 3.18 * cm, 2.54 * cm, 2.54 * cm),
+        font=_CID,
+        size=12,
+        leading=1.5,
+        title_font=_CID,
+        title_size=18,
+        h1_font=_CID,
+        h2_font=_CID,
+        footer=_page,
+        bold_headings=True,
+        para_space=3,
     ),
     # Squeezed to save paper: small 楷体, narrow margins, a bare page number bottom right.
     "tight": Layout(
-        name="tight", page=A4, margins=(1.8 * cm, 1.8 * cm, 1.6 * cm, 1.6 * cm),
-        font="UKai", size=10.5, leading=1.3, title_font="ZenHei", title_size=15, h1_font="ZenHei", h2_font="ZenHei",
-        footer=_bare, footer_align="right", para_space=2, table_size=9, rule=0.5,
+        name="tight",
+        page=A4,
+        margins=(1.8 * cm, 1.8 * cm, 1.6 * cm, 1.6 * cm),
+        font="UKai",
+        size=10.5,
+        leading=1.3,
+        title_font="ZenHei",
+        title_size=15,
+        h1_font="ZenHei",
+        h2_font="ZenHei",
+        footer=_bare,
+        footer_align="right",
+        para_space=2,
+        table_size=9,
+        rule=0.5,
     ),
     # Word on US Letter (a template nobody changed): 1.25 in side margins, 1.6 lines, "第 n 页 共 m 页".
     "word": Layout(
-        name="word", page=LETTER, margins=(1.25 * inch, 1.25 * inch, 1 * inch, 1 * inch),
-        font="ZenHei", size=12, leading=1.6, title_font="ZenHei", title_size=18, h1_font="ZenHei", h2_font="ZenHei",
-        footer=_page_of, bold_headings=True, justify=True, kinsoku="push", para_space=4,
+        name="word",
+        page=LETTER,
+        margins=(1.25 * inch, 1.25 * inch, 1 * inch, 1 * inch),
+        font="ZenHei",
+        size=12,
+        leading=1.6,
+        title_font="ZenHei",
+        title_size=18,
+        h1_font="ZenHei",
+        h2_font="ZenHei",
+        footer=_page_of,
+        bold_headings=True,
+        justify=True,
+        kinsoku="push",
+        para_space=4,
     ),
 }
 
@@ -162,7 +219,9 @@ _NO_START = "，。、；：？！）》」』”’%％·…,.;:?!)]"  # may no
 _NO_END = "（《「『“‘(["  # may not end a line
 
 
-def _wrap(text: str, font: str, size: float, width: float, indent: float = 0.0, kinsoku: str = "") -> list[str]:
+def _wrap(
+    text: str, font: str, size: float, width: float, indent: float = 0.0, kinsoku: str = ""
+) -> list[str]:
     """Break text into lines character by character; the first line is `indent` shorter."""
     lines: list[str] = []
     for part in text.split("\n"):
@@ -258,7 +317,9 @@ class _Setter:
         if self.y < self.top:  # no space before the first thing on a page
             self.y = max(self.y - h, self.bottom)
 
-    def line(self, x: float, text: str, font: str, size: float, space: float = 0.0, bold: bool = False) -> None:
+    def line(
+        self, x: float, text: str, font: str, size: float, space: float = 0.0, bold: bool = False
+    ) -> None:
         lead = size * self.lay.leading
         self.need(lead)
         # centre the em box in the line slot: the baseline sits 0.12 em above the box's bottom
@@ -266,7 +327,9 @@ class _Setter:
         self.pages[-1].append(_Text(x, base, text, font, size, space, bold))
         self.y -= lead
 
-    def lines(self, text: str, font: str, size: float, indent: float, justify: bool, bold: bool = False) -> None:
+    def lines(
+        self, text: str, font: str, size: float, indent: float, justify: bool, bold: bool = False
+    ) -> None:
         wrapped = _wrap(text, font, size, self.width, indent, self.lay.kinsoku)
         for i, s in enumerate(wrapped):
             x = self.x0 + (indent if i == 0 else 0.0)
@@ -283,7 +346,9 @@ class _Setter:
             font = _font(lay.title_font)
             self.skip(lay.title_size * 0.5)
             for s in _wrap(b.text, font, lay.title_size, self.width * 0.9):
-                self.line(self.x0 + (self.width - _width(s, font, lay.title_size)) / 2, s, font, lay.title_size)
+                self.line(
+                    self.x0 + (self.width - _width(s, font, lay.title_size)) / 2, s, font, lay.title_size
+                )
             self.y -= lay.title_size * 0.6
         elif b.kind == "heading":
             level = heading_level(b.text) or 1
@@ -291,7 +356,14 @@ class _Setter:
             lead = size * lay.leading
             self.skip(lay.para_space * 2)
             self.need(lead * 3)  # keep the heading with the two lines after it
-            self.lines(b.text, font, size, indent if lay.heading_indent else 0.0, False, lay.bold_headings and level <= 2)
+            self.lines(
+                b.text,
+                font,
+                size,
+                indent if lay.heading_indent else 0.0,
+                False,
+                lay.bold_headings and level <= 2,
+            )
             self.y -= lay.para_space
         elif b.kind == "para":
             self.lines(b.text, self.font, size, indent, lay.justify)
@@ -299,7 +371,9 @@ class _Setter:
         elif b.kind == "signature":
             sig = b.text.split("\n")
             widths = [_width(s, self.font, size) for s in sig]
-            centre = self.x1 - 2 * indent - max(widths) / 2  # lines centred on each other, clear of the margin
+            centre = (
+                self.x1 - 2 * indent - max(widths) / 2
+            )  # lines centred on each other, clear of the margin
             self.skip(size * lay.leading * 1.5)
             for s, w in zip(sig, widths, strict=True):
                 self.line(centre - w / 2, s, self.font, size)
@@ -327,7 +401,12 @@ class _Setter:
         if b.col_widths:
             rel = list(b.col_widths) + [1.0] * (ncol - len(b.col_widths))
         else:  # widths follow the longest unmerged text, capped so one long cell cannot starve the rest
-            alone = [(r, c) for r in range(len(rows)) for c in range(ncol) if (r, c) not in span and (r, c) not in hidden]
+            alone = [
+                (r, c)
+                for r in range(len(rows))
+                for c in range(ncol)
+                if (r, c) not in span and (r, c) not in hidden
+            ]
             rel = [2.0 * size] * ncol
             for r, c in alone:
                 rel[c] = max(rel[c], min(_width(rows[r][c], self.font, size), self.width / 3))
@@ -342,7 +421,11 @@ class _Setter:
                     continue
                 r1, c1 = span.get((r, c), (r, c))
                 inner = xs[c1 + 1] - xs[c] - 2 * pad
-                cells[r, c] = (r1, c1, _wrap(text, self.font, size, inner, 0.0, "push" if lay.kinsoku else ""))
+                cells[r, c] = (
+                    r1,
+                    c1,
+                    _wrap(text, self.font, size, inner, 0.0, "push" if lay.kinsoku else ""),
+                )
         heights = [lead + 2 * pad] * len(rows)
         for (r, _c), (r1, _c1, lines) in sorted(cells.items(), key=lambda kv: kv[1][0] - kv[0][0]):
             need = len(lines) * lead + 2 * pad
@@ -374,7 +457,9 @@ class _Setter:
                 for j, s in enumerate(lines):
                     tw = _width(s, self.font, size)
                     tx = x + (w - tw) / 2 if lay.cell_align == "center" and len(lines) == 1 else x + pad
-                    self.pages[-1].append(_Text(tx, first - j * lead - lead / 2 - 0.38 * size, s, self.font, size))
+                    self.pages[-1].append(
+                        _Text(tx, first - j * lead - lead / 2 - 0.38 * size, s, self.font, size)
+                    )
             self.y = y
             r = end + 1
         self.y -= size
@@ -463,8 +548,11 @@ def blocks_from_text(text: str) -> list[Block]:
         sig, items = items[-2:], items[:-2]
     title, i = items[0], 1
     # a long title the text layer broke over lines: short, no sentence punctuation, before any heading
-    while i < len(items) and heading_level(items[i]) is None and len(items[i]) <= 30 and not any(
-        ch in items[i] for ch in "。，；：,"
+    while (
+        i < len(items)
+        and heading_level(items[i]) is None
+        and len(items[i]) <= 30
+        and not any(ch in items[i] for ch in "。，；：,")
     ):
         title += items[i]
         i += 1
@@ -475,7 +563,11 @@ def blocks_from_text(text: str) -> list[Block]:
             continue
         prev = blocks[-1]
         # a paragraph cut by a page break: the first part stops mid-sentence
-        if prev.kind == "para" and heading_level(line) is None and not prev.text.rstrip(_CLOSERS).endswith(tuple(_ENDS)):
+        if (
+            prev.kind == "para"
+            and heading_level(line) is None
+            and not prev.text.rstrip(_CLOSERS).endswith(tuple(_ENDS))
+        ):
             prev.text += line
         else:
             blocks.append(Block("para", line))
@@ -502,8 +594,16 @@ def selfeval_blocks() -> list[Block]:
         ["其中：基本支出", "", "828.69", "828.69", "959.98", "—", "115.84%", "—"],
         ["项目支出", "", "3698", "3698", "4057.15", "—", "109.71%", "—"],
         ["年度总体目标", "预期目标", "", "", "", "实际完成情况", "", ""],
-        ["", "保障行政中心安全、高效运转，满意度90%以上；保障公务用车安全高效运转。", "", "", "",
-         "基本达成年度目标，行政中心区域综合满意率稳中有升。", "", ""],
+        [
+            "",
+            "保障行政中心安全、高效运转，满意度90%以上；保障公务用车安全高效运转。",
+            "",
+            "",
+            "",
+            "基本达成年度目标，行政中心区域综合满意率稳中有升。",
+            "",
+            "",
+        ],
         ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
         ["产出指标", "数量指标", "办公用房摸排院落覆盖率", "100%", "100%", "10", "10", ""],
         ["", "", "公务用车保障出车率", "100%", "100%", "10", "10", ""],
@@ -517,9 +617,18 @@ def selfeval_blocks() -> list[Block]:
     ]
     spans = [
         (0, 1, 0, 7),
-        (1, 0, 1, 1), (2, 0, 2, 1), (3, 0, 3, 1), (4, 0, 4, 1),
-        (5, 0, 6, 0), (5, 1, 5, 4), (5, 5, 5, 7), (6, 1, 6, 4), (6, 5, 6, 7),
-        (8, 0, 12, 0), (8, 1, 9, 1), (13, 0, 14, 0),
+        (1, 0, 1, 1),
+        (2, 0, 2, 1),
+        (3, 0, 3, 1),
+        (4, 0, 4, 1),
+        (5, 0, 6, 0),
+        (5, 1, 5, 4),
+        (5, 5, 5, 7),
+        (6, 1, 6, 4),
+        (6, 5, 6, 7),
+        (8, 0, 12, 0),
+        (8, 1, 9, 1),
+        (13, 0, 14, 0),
         (16, 0, 16, 4),
     ]
     return [

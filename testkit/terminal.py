@@ -18,14 +18,20 @@ _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def run_on_terminal(
-    cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Path | None = None, timeout: float = 600
+    cmd: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
+    timeout: float = 600,
 ) -> tuple[int, str, str]:
     """(exit code, standard output (a pipe), what it wrote to the terminal, its standard error)."""
     master, slave = pty.openpty()
     os.set_blocking(master, False)
     env = {**(env if env is not None else os.environ), "TERM": "xterm-256color", "COLUMNS": "160"}
     env.pop("PIPELINE_PROGRESS", None)  # the terminal decides, not a setting left in the environment
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env, cwd=cwd
+    )
     os.close(slave)  # the child holds its end; reading gives EIO once it has closed it
     chunks: list[bytes] = []
     try:

@@ -34,8 +34,9 @@ _GAP_PX = 8  # white band between the header strip and the cells
 MAX_CROP_PIXELS = 12_000_000
 
 
-def crop_resolution(width_pt: float, height_pt: float, wanted: float = RESOLUTION,
-                    max_pixels: int = MAX_CROP_PIXELS) -> float:
+def crop_resolution(
+    width_pt: float, height_pt: float, wanted: float = RESOLUTION, max_pixels: int = MAX_CROP_PIXELS
+) -> float:
     """The resolution (dpi) to render a region of this size at: `wanted`, or less to stay under `max_pixels`."""
     area = max(width_pt, 1.0) * max(height_pt, 1.0) / 72**2  # square inches
     return min(wanted, (max_pixels / area) ** 0.5)
@@ -151,7 +152,9 @@ class Crop:
     height: int
     figures: list[dict]
     header: bool = False  # the table's header rows are in the image
-    regions: list[tuple[float, float, float, float]] = field(default_factory=list)  # page boxes shown (points)
+    regions: list[tuple[float, float, float, float]] = field(
+        default_factory=list
+    )  # page boxes shown (points)
 
 
 def _render(page: Any, region: tuple[float, float, float, float]) -> Any:
@@ -179,7 +182,12 @@ def crop_images(pdf: Any, r: Report, check: dict, key: str, img_dir: Path) -> li
         if band is not None:
             head_top, head_bottom = band
             if region[1] - head_bottom <= _HEADER_GAP:
-                region = (region[0], max(float(page.bbox[1]), min(region[1], head_top - 2)), region[2], region[3])
+                region = (
+                    region[0],
+                    max(float(page.bbox[1]), min(region[1], head_top - 2)),
+                    region[2],
+                    region[3],
+                )
             elif head_bottom < region[1]:
                 head = (region[0], max(float(page.bbox[1]), head_top - 2), region[2], head_bottom + 2)
                 strip = _render(page, head)
@@ -191,14 +199,23 @@ def crop_images(pdf: Any, r: Report, check: dict, key: str, img_dir: Path) -> li
         picture = im.annotated.convert("RGB")
         if strip is not None:
             head = strip.annotated.convert("RGB")
-            joined = Image.new("RGB", (max(head.width, picture.width), head.height + _GAP_PX + picture.height), "white")
+            joined = Image.new(
+                "RGB", (max(head.width, picture.width), head.height + _GAP_PX + picture.height), "white"
+            )
             joined.paste(head, (0, 0))
             joined.paste(picture, (0, head.height + _GAP_PX))
             picture = joined
         name = f"{r.slug}-{key}-p{p}.png"
         picture.save(img_dir / name)
         out.append(
-            Crop(page=p, src=f"img/{name}", width=picture.width, height=picture.height, figures=by_page[p],
-                 header=band is not None, regions=shown)
+            Crop(
+                page=p,
+                src=f"img/{name}",
+                width=picture.width,
+                height=picture.height,
+                figures=by_page[p],
+                header=band is not None,
+                regions=shown,
+            )
         )
     return out

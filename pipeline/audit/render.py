@@ -125,8 +125,10 @@ def _finding(r: Report, c: dict, n: int, crops: list[Crop], note: str) -> _Findi
         figures=figs,
         stated_id=r.stated_id(c),
         # the one formatter the check's message used: same decimals, same unit
-        amounts={k: r.shown(c, v) for k, v in (("stated", c.get("stated")), ("expected", c.get("expected")),
-                                                ("difference", diff))},
+        amounts={
+            k: r.shown(c, v)
+            for k, v in (("stated", c.get("stated")), ("expected", c.get("expected")), ("difference", diff))
+        },
         has_difference=bool(num(diff)),
         pages=", ".join(str(p) for p in pages) or "—",
         first_page=pages[0] if pages else None,
@@ -180,7 +182,9 @@ def report_page(r: Report, out_dir: Path, prev: Report | None = None, next_: Rep
                         notes[n] = messages.text("crop_failed", "zh", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             note = messages.text("pdf_unopenable", "zh", error=f"{type(exc).__name__}: {exc}")
-    findings = [_finding(r, c, n, crops.get(n, []), notes.get(n, note)) for n, c in enumerate(finding_list, 1)]
+    findings = [
+        _finding(r, c, n, crops.get(n, []), notes.get(n, note)) for n, c in enumerate(finding_list, 1)
+    ]
     sections = [s for s in r.doc.get("sections") or [] if isinstance(s, dict)]
     return _render(
         "report.html",

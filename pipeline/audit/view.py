@@ -85,7 +85,9 @@ class Report:
 
     @property
     def file(self) -> str:
-        return self.shown_as or str(self.source.get("file") or (self.pdf.name if self.pdf else "") or self.slug)
+        return self.shown_as or str(
+            self.source.get("file") or (self.pdf.name if self.pdf else "") or self.slug
+        )
 
     @property
     def page_name(self) -> str:
@@ -109,7 +111,9 @@ class Report:
 
     def style(self, check: dict) -> tuple[str | None, str | None, int]:
         """Kind, unit and decimals the check's values are printed with (`pipeline.numbers.check_style`)."""
-        return numbers.check_style(self.involved(check), check.get("stated"), self.stated_id(check), self.finest)
+        return numbers.check_style(
+            self.involved(check), check.get("stated"), self.stated_id(check), self.finest
+        )
 
     def shown(self, check: dict, value: Any) -> str:
         """One of the check's values (stated, expected, difference) with its decimals and unit."""

@@ -9,7 +9,19 @@ from pipeline import excel, numbers
 
 from .view import FINDING_COLUMNS, Report, finding_row, to_int
 
-FILE_COLUMNS = ["单位", "年度", "文件", "SHA-256", "页数", "数据", "未通过", "无法核验", "通过", "审核页", "错误"]
+FILE_COLUMNS = [
+    "单位",
+    "年度",
+    "文件",
+    "SHA-256",
+    "页数",
+    "数据",
+    "未通过",
+    "无法核验",
+    "通过",
+    "审核页",
+    "错误",
+]
 _FINDING_WIDTHS = [22, 7, 24, 9, 9, 60, 14, 14, 12, 6, 80, 10]
 _FILE_WIDTHS = [22, 7, 30, 20, 6, 6, 7, 9, 6, 10, 50]
 _NUMBERS = ("报告值", "计算值", "差额")
@@ -44,7 +56,11 @@ def write_workbook(reports: list[Report], path: Path) -> None:
         [
             _cell(v)
             for v in (
-                r.unit, r.year, r.file, r.source.get("sha256"), to_int(r.source.get("pages")),
+                r.unit,
+                r.year,
+                r.file,
+                r.source.get("sha256"),
+                to_int(r.source.get("pages")),
                 None if r.error else len(r.doc.get("figures") or []),
                 None if r.error else len(r.checks("fail")),
                 None if r.error else len(r.checks("unverifiable")),
@@ -55,6 +71,13 @@ def write_workbook(reports: list[Report], path: Path) -> None:
         for r in reports
     ]
     book = excel.Writer()
-    book.sheet("问题", [excel.Column(h, width=w) for h, w in zip(FINDING_COLUMNS, _FINDING_WIDTHS, strict=True)], findings, marked=failing)
-    book.sheet("文件", [excel.Column(h, width=w) for h, w in zip(FILE_COLUMNS, _FILE_WIDTHS, strict=True)], files)
+    book.sheet(
+        "问题",
+        [excel.Column(h, width=w) for h, w in zip(FINDING_COLUMNS, _FINDING_WIDTHS, strict=True)],
+        findings,
+        marked=failing,
+    )
+    book.sheet(
+        "文件", [excel.Column(h, width=w) for h, w in zip(FILE_COLUMNS, _FILE_WIDTHS, strict=True)], files
+    )
     book.save(path)

@@ -140,7 +140,10 @@ def install_views(db_file: str | Path) -> list[str]:
     """Create (or re-create) the views in the SQLite store at `db_file`; returns their names."""
     conn = sqlite3.connect(str(db_file), timeout=30, isolation_level=None)
     try:
-        have = {t: {row[1] for row in conn.execute(f"PRAGMA table_info({t})")} for t in ("documents", "ingest_files")}
+        have = {
+            t: {row[1] for row in conn.execute(f"PRAGMA table_info({t})")}
+            for t in ("documents", "ingest_files")
+        }
         views = view_sql(have)
         conn.execute("BEGIN IMMEDIATE")
         for name, select in views.items():

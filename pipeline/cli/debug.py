@@ -20,12 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `debug` command; it sets `func(args) -> int` (the exit code)."""
     from pipeline.debug import RESOLUTION
 
-    p = subparsers.add_parser("debug", help="draw one page with its figures, headings and tables framed (PNG)")
+    p = subparsers.add_parser(
+        "debug", help="draw one page with its figures, headings and tables framed (PNG)"
+    )
     p.add_argument("pdf", type=Path)
     p.add_argument("--page", type=int, default=1, help="page number, 1-based (default 1)")
-    p.add_argument("--out", "-o", type=Path, default=None,
-                   help=f"PNG to write (default {settings.DEBUG_OUT}/<name>-p<N>.png)")
-    p.add_argument("--resolution", type=float, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})")
+    p.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=None,
+        help=f"PNG to write (default {settings.DEBUG_OUT}/<name>-p<N>.png)",
+    )
+    p.add_argument(
+        "--resolution", type=float, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})"
+    )
     p.add_argument("--words", action="store_true", help="also outline every word the PDF or OCR gave")
     add_ocr_option(p)
     p.set_defaults(func=run_debug)
@@ -57,15 +66,23 @@ def run_debug(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         drawn.image.save(out)
     except OSError as exc:
-        print(f"error: {printable(storable_path(out))}: cannot write ({exc.strerror or exc})", file=sys.stderr)
+        print(
+            f"error: {printable(storable_path(out))}: cannot write ({exc.strerror or exc})", file=sys.stderr
+        )
         return 2
     ocr = f" (read by OCR: {drawn.ocr})" if drawn.ocr else ""
-    print(f"page {drawn.page} of {drawn.pages}{ocr}: {drawn.figures} figures ({drawn.failing} in failing checks), "
-          f"{drawn.headings} headings, {drawn.tables} tables" + (f", {drawn.words} words" if args.words else ""))
+    print(
+        f"page {drawn.page} of {drawn.pages}{ocr}: {drawn.figures} figures ({drawn.failing} in failing checks), "
+        f"{drawn.headings} headings, {drawn.tables} tables" + (f", {drawn.words} words" if args.words else "")
+    )
     if drawn.unboxed:
-        print(f"note: {len(drawn.unboxed)} figures of this page have no box, not drawn: {', '.join(drawn.unboxed)}",
-              file=sys.stderr)
+        print(
+            f"note: {len(drawn.unboxed)} figures of this page have no box, not drawn: {', '.join(drawn.unboxed)}",
+            file=sys.stderr,
+        )
     if not drawn.cjk_font:
-        print("note: no Chinese font found (fc-match :lang=zh-cn); labels show figure ids only", file=sys.stderr)
+        print(
+            "note: no Chinese font found (fc-match :lang=zh-cn); labels show figure ids only", file=sys.stderr
+        )
     print(printable(storable_path(out)))
     return 0

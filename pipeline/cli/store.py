@@ -63,7 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_export)
 
     q = subparsers.add_parser(
-        "query", help="ask the store: failing checks, a label across years", epilog=QUERY_EXITS, formatter_class=raw
+        "query",
+        help="ask the store: failing checks, a label across years",
+        epilog=QUERY_EXITS,
+        formatter_class=raw,
     )
     qs = q.add_subparsers(dest="query", metavar="QUERY", required=True)
 
@@ -226,7 +229,12 @@ def run_label(args: argparse.Namespace) -> int:
         return got
     values, decimals = got
     df = values.reset_index()
-    _print(args.format, df, f"no figure whose label contains {args.label!r}", lambda: _label_table(values, decimals))
+    _print(
+        args.format,
+        df,
+        f"no figure whose label contains {args.label!r}",
+        lambda: _label_table(values, decimals),
+    )
     return 0
 
 

@@ -35,8 +35,10 @@ def _cfg() -> dict:
     unit_alt = alternation(all_units)
     return {
         "unit": re.compile(rf"^(?:{unit_alt})$"),
-        "row": re.compile(rf"^\s*(?P<name>[^\s\d]{{2,30}})\s+(?P<unit>{unit_alt})\s+(?:(?P<rel>{flat['relation'][1:-1]})\s*)?"
-                          r"(?P<num>\d+(?:\.\d+)?)\s*$"),
+        "row": re.compile(
+            rf"^\s*(?P<name>[^\s\d]{{2,30}})\s+(?P<unit>{unit_alt})\s+(?:(?P<rel>{flat['relation'][1:-1]})\s*)?"
+            r"(?P<num>\d+(?:\.\d+)?)\s*$"
+        ),
         "relation": re.compile(flat["relation"]),
         "keep": set(vocab()["qualifiers"]["keep_before"]),
         "value_header": re.compile(flat["value_header"]),
@@ -71,24 +73,47 @@ def find_flattened_rows(report: Report) -> Report:
         unit = _flat(paras[j])
         name_p = paras[j - 1]
         name = _flat(name_p)
-        if name_p.table is not None or not name or _BARE.match(name) or cfg["unit"].match(name) or len(name) > 30:
+        if (
+            name_p.table is not None
+            or not name
+            or _BARE.match(name)
+            or cfg["unit"].match(name)
+            or len(name) > 30
+        ):
             continue
         start = len(p.norm) - len(p.norm.lstrip())
         _add(report, p, start, start + len(text), unit, name, relation)
     return report
 
 
-def _add(report: Report, p: Paragraph, start: int, end: int, unit: str, name: str, relation: str | None) -> None:
+def _add(
+    report: Report, p: Paragraph, start: int, end: int, unit: str, name: str, relation: str | None
+) -> None:
     if any(f.paragraph == p.index and f.start < end and start < f.end for f in report.figures):
         return  # the prose stage read it already
     printed = p.norm[start:end]
     value = parse_number(printed)
     where = p.bbox(start, end)
     page, box = where if where else (p.page, None)
-    report.figures.append(Figure(
-        id="", kind=kind_of(unit), value=value, unit=unit, text=p.text[start:end], page=page, bbox=box,
-        section=p.section, label=name, qualifier=relation if relation in _cfg()["keep"] else None,
-        value_yuan=yuan(value, unit), decimals=decimals_of(printed), paragraph=p.index, start=start, end=end))
+    report.figures.append(
+        Figure(
+            id="",
+            kind=kind_of(unit),
+            value=value,
+            unit=unit,
+            text=p.text[start:end],
+            page=page,
+            bbox=box,
+            section=p.section,
+            label=name,
+            qualifier=relation if relation in _cfg()["keep"] else None,
+            value_yuan=yuan(value, unit),
+            decimals=decimals_of(printed),
+            paragraph=p.index,
+            start=start,
+            end=end,
+        )
+    )
 
 
 _TOKEN = re.compile(r"\S+")
@@ -129,13 +154,19 @@ def _label_text_rows(report: Report) -> None:
         tokens = list(_TOKEN.finditer(p.norm))
         values = [t for t in tokens if _VALUE.match(t.group(0))]
         names = [t for t in tokens if not _VALUE.match(t.group(0))]
-        if header is None or not names or not values or tokens[0] is not names[0] or len(names) > 2 \
-                or tokens[-len(values)].start() < names[-1].end() \
-                or not 2 <= len(values) <= len(header):
+        if (
+            header is None
+            or not names
+            or not values
+            or tokens[0] is not names[0]
+            or len(names) > 2
+            or tokens[-len(values)].start() < names[-1].end()
+            or not 2 <= len(values) <= len(header)
+        ):
             header = None
             continue
         # a row short of values leaves the last columns empty (合计 with no rate)
-        columns = header[-len(values):] if len(values) >= len(header) - 1 else header[1:1 + len(values)]
+        columns = header[-len(values) :] if len(values) >= len(header) - 1 else header[1 : 1 + len(values)]
         name = "".join(t.group(0) for t in names)
         found = {f.start: f for f in by_paragraph.get(p.index, [])}
         for tok, col in zip(values, columns):

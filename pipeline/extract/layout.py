@@ -40,7 +40,9 @@ def mark_furniture(report: Report) -> Report:
             flat = re.sub(r"\s+", "", normalise(line.text))
             if any(p.match(flat) for p in page_patterns):
                 line.furniture = True
-            elif n_pages >= 2 and len(pages_with[_furniture_key(line.text)]) >= max(2, cfg["repeat_share"] * n_pages):
+            elif n_pages >= 2 and len(pages_with[_furniture_key(line.text)]) >= max(
+                2, cfg["repeat_share"] * n_pages
+            ):
                 line.furniture = True
     return report
 
@@ -79,8 +81,9 @@ def build_paragraphs(report: Report) -> Report:
     for ln in body:
         if ln.table is not None:
             flush()
-            paragraphs.append(Paragraph(index=len(paragraphs), text="", norm="", glyphs=[], page=ln.page,
-                                        table=ln.table))
+            paragraphs.append(
+                Paragraph(index=len(paragraphs), text="", norm="", glyphs=[], page=ln.page, table=ln.table)
+            )
             prev = None
             continue
         if prev is not None and _continues(prev, ln, margins, body_size):
@@ -102,32 +105,52 @@ def _split_trailing_heading(par: Paragraph) -> list[Paragraph]:
     if par.table is not None:
         return [par]
     at = max(par.norm.rfind(":"), par.norm.rfind("："))
-    tail = par.norm[at + 1:].strip() if at > 0 else ""
+    tail = par.norm[at + 1 :].strip() if at > 0 else ""
     if not tail or len(tail) > 24 or re.search(r"[，,。；;:：]", tail):
         return [par]
-    if not any(p.match(tail) and tail[p.match(tail).end():].strip() for _, p in markers()):
+    if not any(p.match(tail) and tail[p.match(tail).end() :].strip() for _, p in markers()):
         return [par]
     cut = at + 1
     head, rest = par.text[:cut], par.text[cut:]
     lead = len(rest) - len(rest.lstrip())
-    first = Paragraph(index=par.index, text=head, norm=par.norm[:cut], glyphs=par.glyphs[:cut], page=par.page,
-                      size=par.size, display=par.display)
+    first = Paragraph(
+        index=par.index,
+        text=head,
+        norm=par.norm[:cut],
+        glyphs=par.glyphs[:cut],
+        page=par.page,
+        size=par.size,
+        display=par.display,
+    )
     start = cut + lead
     page = next((g.page for g in par.glyphs[start:] if g is not None), par.page)
-    second = Paragraph(index=par.index, text=par.text[start:], norm=par.norm[start:], glyphs=par.glyphs[start:],
-                       page=page, size=par.size, display=par.display)
+    second = Paragraph(
+        index=par.index,
+        text=par.text[start:],
+        norm=par.norm[start:],
+        glyphs=par.glyphs[start:],
+        page=page,
+        size=par.size,
+        display=par.display,
+    )
     return [first, second]
 
 
 def _margins(report: Report, body_size: float) -> dict[int, tuple[float, float, float]]:
     """Per page: left margin, right margin, usual gap between lines (from body-size lines)."""
     out = {}
-    all_lines = [ln for p in report.pages for ln in p.lines if not ln.furniture and ln.table is None
-                 and abs(ln.size - body_size) <= 1]
+    all_lines = [
+        ln
+        for p in report.pages
+        for ln in p.lines
+        if not ln.furniture and ln.table is None and abs(ln.size - body_size) <= 1
+    ]
     doc_left = _mode([ln.x0 for ln in all_lines]) if all_lines else 0.0
     doc_right = _high([ln.x1 for ln in all_lines]) if all_lines else 0.0
     for page in report.pages:
-        lines = [ln for ln in page.lines if not ln.furniture and ln.table is None and abs(ln.size - body_size) <= 1]
+        lines = [
+            ln for ln in page.lines if not ln.furniture and ln.table is None and abs(ln.size - body_size) <= 1
+        ]
         left = _mode([ln.x0 for ln in lines]) if len(lines) >= 8 else doc_left
         right = _high([ln.x1 for ln in lines]) if len(lines) >= 8 else doc_right
         gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:]) if 0 <= b.top - a.bottom < 3 * body_size]
@@ -166,9 +189,14 @@ def _continues(prev: Line, ln: Line, margins: dict, body_size: float) -> bool:
     p_left, p_right, _ = margins[prev.page]
     prev_full = prev.x1 >= p_right - 2.2 * size
     # a long number or Latin word is wrapped whole, leaving the line before it short
-    if (not prev_full and prev.text.rstrip()[-1:] not in _SENTENCE_END and re.match(r"[-+\dA-Za-z]", ln.text)
-            and not _starts_with_marker(normalise(prev.text)) and not _starts_with_marker(normalise(ln.text))
-            and prev.x1 - left >= 0.6 * (p_right - left)):
+    if (
+        not prev_full
+        and prev.text.rstrip()[-1:] not in _SENTENCE_END
+        and re.match(r"[-+\dA-Za-z]", ln.text)
+        and not _starts_with_marker(normalise(prev.text))
+        and not _starts_with_marker(normalise(ln.text))
+        and prev.x1 - left >= 0.6 * (p_right - left)
+    ):
         first_token = re.match(r"[-+\w.,%]+", ln.text)
         width = (first_token.end() if first_token else 1) * size * 0.6
         prev_full = prev.x1 + width >= p_right - 2.2 * size
@@ -187,10 +215,17 @@ def _join(lines: list[Line], index: int, body_size: float) -> Paragraph:
     for ln in lines:
         t, g = ln.text, list(ln.glyphs)
         if text_parts:
-            t, g = t.lstrip(), g[len(t) - len(t.lstrip()):]
+            t, g = t.lstrip(), g[len(t) - len(t.lstrip()) :]
         text_parts.append(t)
         glyphs.extend(g)
     text = "".join(text_parts)
     size = Counter(ln.size for ln in lines).most_common(1)[0][0]
-    return Paragraph(index=index, text=text, norm=normalise(text), glyphs=glyphs, page=lines[0].page, size=size,
-                     display=size > body_size + 1)
+    return Paragraph(
+        index=index,
+        text=text,
+        norm=normalise(text),
+        glyphs=glyphs,
+        page=lines[0].page,
+        size=size,
+        display=size > body_size + 1,
+    )

@@ -13,8 +13,10 @@ from .text import parse_cn_number
 
 _YEAR = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*度?")
 _DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
-_CN_DATE = re.compile(r"(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月\s*"
-                      r"(?P<d>[一二三四五六七八九十]{1,3})\s*日")
+_CN_DATE = re.compile(
+    r"(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月\s*"
+    r"(?P<d>[一二三四五六七八九十]{1,3})\s*日"
+)
 # a year inside a document's name or number (《关于…2023年…的通知》, 〔2023〕10号) is not the one covered
 _QUOTED = re.compile(r"《[^《》]*》|[〔【\[(（]\s*(?:19|20)\d{2}\s*[〕】\])）]")
 
@@ -29,17 +31,25 @@ def _cfg() -> dict:
         "stop": re.compile(alternation(m["title_stop"])),
         "title_words": re.compile(alternation(m["title_words"])),
         "title_prefix": re.compile(m["title_prefix"]),
-        "unit_fields": re.compile(rf"^(?:{alternation(m['unit_fields'])})(?:及代码|[(（]\s*(?:盖章|代码)\s*[)）])?[:：]?$"),
-        "owner_fields": re.compile(rf"^(?:{alternation(m['owner_fields'])})(?:及代码|[(（]\s*代码\s*[)）])?[:：]?$"),
-        "inline_field": re.compile(rf"(?:{alternation(m['unit_fields'])})\s*(?:[(（]\s*盖章\s*[)）])?\s*[:：]?\s*"
-                                   r"(?P<u>[^\s:：，,。；;()（）]{3,40})"),
+        "unit_fields": re.compile(
+            rf"^(?:{alternation(m['unit_fields'])})(?:及代码|[(（]\s*(?:盖章|代码)\s*[)）])?[:：]?$"
+        ),
+        "owner_fields": re.compile(
+            rf"^(?:{alternation(m['owner_fields'])})(?:及代码|[(（]\s*代码\s*[)）])?[:：]?$"
+        ),
+        "inline_field": re.compile(
+            rf"(?:{alternation(m['unit_fields'])})\s*(?:[(（]\s*盖章\s*[)）])?\s*[:：]?\s*"
+            r"(?P<u>[^\s:：，,。；;()（）]{3,40})"
+        ),
         "self": re.compile(rf"^(?:{alternation(m['self_reference'])})"),
         "scope_note": re.compile(rf"[(（]\s*(?:{alternation(m['scope_notes'])})\s*[)）]$"),
         "place": re.compile(r"[县市省区旗]$"),
         "not_unit": re.compile(m["not_unit"]),
-        "first_sentence": re.compile(rf"^(?P<u>[^\s，,。；;:：、“”《》()（）]{{3,40}}?(?:{unit_end}))"
-                                     r"(?:[(（][^()（）]{0,24}[)）])?"  # (以下简称“某局”)
-                                     rf"(?:{alternation(m['unit_sentence_verbs'])})"),
+        "first_sentence": re.compile(
+            rf"^(?P<u>[^\s，,。；;:：、“”《》()（）]{{3,40}}?(?:{unit_end}))"
+            r"(?:[(（][^()（）]{0,24}[)）])?"  # (以下简称“某局”)
+            rf"(?:{alternation(m['unit_sentence_verbs'])})"
+        ),
     }
 
 
@@ -57,7 +67,9 @@ def as_unit(text: str | None) -> str | None:
     s = cfg["scope_note"].sub("", s)
     s = s.strip("“”\"'《》:：")
     # two characters only for a place itself (南县, 沛县); 全市 is a scope, not a unit
-    if not (3 <= len(s) <= 40 or len(s) == 2 and cfg["place"].search(s)) or re.search(r"[，,。；;:：、“”《》!！?？]", s):
+    if not (3 <= len(s) <= 40 or len(s) == 2 and cfg["place"].search(s)) or re.search(
+        r"[，,。；;:：、“”《》!！?？]", s
+    ):
         return None
     if cfg["self"].match(s) or cfg["not_unit"].search(s) or any(p.match(s) for _, p in markers()):
         return None
@@ -88,8 +100,8 @@ def _title(report: Report) -> str | None:
         for k in (1, 2):
             if _title_like(flat) or i + k >= len(lines) or len(flat) > 40:
                 break
-            if _title_like(flat + "".join(lines[i + 1:i + k + 1])):
-                flat = flat + "".join(lines[i + 1:i + k + 1])
+            if _title_like(flat + "".join(lines[i + 1 : i + k + 1])):
+                flat = flat + "".join(lines[i + 1 : i + k + 1])
         if not _title_like(flat):
             continue
         rank = (2 if p.display else 0) + (1 if _years(flat) else 0) + (2 if unit_from_title(flat) else 0)
@@ -118,7 +130,7 @@ def _years(text: str) -> list[tuple[int, int]]:
     masked = _QUOTED.sub(lambda m: "#" * len(m.group(0)), _arabic_years(text))
     out = []
     for m in _YEAR.finditer(masked):
-        after = masked[m.end():m.end() + 3]
+        after = masked[m.end() : m.end() + 3]
         if re.match(r"\d{1,2}\s*月", after) and "度" not in m.group(0):
             continue  # 2021年3月: a date
         out.append((m.start(), int(m.group("y"))))
@@ -137,7 +149,7 @@ def unit_from_title(title: str) -> str | None:
     unit = as_unit(before)
     if unit:
         return unit
-    after = flat[m.end():] if m else ""
+    after = flat[m.end() :] if m else ""
     stop = cfg["stop"].search(after, 2)
     cand = after[: stop.start()] if stop else after
     # the unit ends with an institution word: trim what follows the last one
@@ -176,7 +188,7 @@ def _body_year(flat: list[str]) -> int | None:
     """The first fiscal year the opening text names (不是 较2020年度…, the year compared against)."""
     for t in flat[:20]:
         for at, year in _years(t):
-            if not re.search(r"(?:较|比|与|同|截至|截止|至)$", t[max(0, at - 2):at]):
+            if not re.search(r"(?:较|比|与|同|截至|截止|至)$", t[max(0, at - 2) : at]):
                 return year
     return None
 
@@ -201,7 +213,7 @@ def _unit_from_fields(report: Report, flat: list[str]) -> str | None:
                 cells = [_flat(c or "") for c in row]
                 for i, c in enumerate(cells[:-1]):
                     if field.search(c):
-                        unit = as_unit(_without_code(next((x for x in cells[i + 1:] if x), None)))
+                        unit = as_unit(_without_code(next((x for x in cells[i + 1 :] if x), None)))
                         if unit:
                             return unit
     # the unit's name set alone on a line above the title

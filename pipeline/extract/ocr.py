@@ -84,11 +84,29 @@ def _is_text_char(ch: str) -> bool:
 # symbols of figures and lists (≤ ≥ × ℃ ① Ⅱ ■ →), Greek. Latin-1 letters are missing on purpose:
 # GBK bytes read as Latin-1 (mojibake) are made of them.
 _TEXT_RANGES = [
-    (0x00A0, 0x00BF), (0x00D7, 0x00D7), (0x00F7, 0x00F7), (0x0391, 0x03C9), (0x2000, 0x206F),
-    (0x2100, 0x218F), (0x2190, 0x21FF), (0x2200, 0x22FF), (0x2460, 0x24FF), (0x2500, 0x25FF),
-    (0x2600, 0x27BF), (0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F),
-    (0x3200, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F),
-    (0xFE30, 0xFE6F), (0xFF00, 0xFFEF), (0x20000, 0x3134F),
+    (0x00A0, 0x00BF),
+    (0x00D7, 0x00D7),
+    (0x00F7, 0x00F7),
+    (0x0391, 0x03C9),
+    (0x2000, 0x206F),
+    (0x2100, 0x218F),
+    (0x2190, 0x21FF),
+    (0x2200, 0x22FF),
+    (0x2460, 0x24FF),
+    (0x2500, 0x25FF),
+    (0x2600, 0x27BF),
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x303F),
+    (0x3040, 0x30FF),
+    (0x3100, 0x312F),
+    (0x3200, 0x33FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE6F),
+    (0xFF00, 0xFFEF),
+    (0x20000, 0x3134F),
 ]
 
 
@@ -141,12 +159,14 @@ def engine() -> Any:
     # One thread per engine: the batch runs one engine per worker process, one worker per core
     # (PIPELINE_OCR_THREADS for a lone extraction on an idle machine).
     threads = int(os.environ.get("PIPELINE_OCR_THREADS", "1"))
-    return RapidOCR(params={
-        "Global.log_level": "error",
-        "Global.use_cls": False,  # pages are upright; the direction classifier only costs time
-        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-    })
+    return RapidOCR(
+        params={
+            "Global.log_level": "error",
+            "Global.use_cls": False,  # pages are upright; the direction classifier only costs time
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
 
 
 def render(path: str | Path, number: int, dpi: float = DPI) -> Any:
@@ -178,8 +198,11 @@ def recognise(image: Any) -> list[Box]:
     out = []
     for box, text, score, chars in zip(result.boxes, result.txts, result.scores, words):
         pts = [(float(x), float(y)) for x, y in box]
-        chars = [(c, float(sc), [(float(x), float(y)) for x, y in cb]) for c, sc, cb in chars
-                 if cb is not None] if chars else None
+        chars = (
+            [(c, float(sc), [(float(x), float(y)) for x, y in cb]) for c, sc, cb in chars if cb is not None]
+            if chars
+            else None
+        )
         out.append((pts, text, float(score), chars or None))
     return out
 
@@ -215,8 +238,14 @@ def _char_weight(ch: str) -> float:
     return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5
 
 
-def boxes_to_lines(boxes: list[Box], number: int, scale: float, centre: tuple[float, float],
-                   angle: float, tables: list[Table] | None = None) -> tuple[list[Line], list[tuple[BBox, float]]]:
+def boxes_to_lines(
+    boxes: list[Box],
+    number: int,
+    scale: float,
+    centre: tuple[float, float],
+    angle: float,
+    tables: list[Table] | None = None,
+) -> tuple[list[Line], list[tuple[BBox, float]]]:
     """OCR boxes (pixels) as printed lines in page points, deskewed about `centre`.
 
     A character stands where the engine places it; where it gives no places, the box's width is split
@@ -236,8 +265,12 @@ def boxes_to_lines(boxes: list[Box], number: int, scale: float, centre: tuple[fl
         if not text:
             continue
         corners = [straight(x, y) for x, y in pts]
-        rect = (min(p[0] for p in corners), min(p[1] for p in corners),
-                max(p[0] for p in corners), max(p[1] for p in corners))
+        rect = (
+            min(p[0] for p in corners),
+            min(p[1] for p in corners),
+            max(p[0] for p in corners),
+            max(p[1] for p in corners),
+        )
         placed = _placed(text, raw.strip(), rest[0] if rest else None, score, straight)
         xs = [x for x, _ in placed] if placed else _split_xs(rect, text)
         scores = [sc for _, sc in placed] if placed else [score] * len(text)
@@ -249,8 +282,10 @@ def boxes_to_lines(boxes: list[Box], number: int, scale: float, centre: tuple[fl
         rest_items = [it for it in items if not any(_holds(t.bbox, it.rect) for t in tables)]
     else:
         rest_items = items
-    lines = [_line(sorted((rest_items[n] for n in row), key=lambda it: it.rect[0]), number)
-             for row in _rows(rest_items)]
+    lines = [
+        _line(sorted((rest_items[n] for n in row), key=lambda it: it.rect[0]), number)
+        for row in _rows(rest_items)
+    ]
     chars = [((x0, it.rect[1], x1, it.rect[3]), sc) for it in items for (x0, x1), sc in zip(it.xs, it.scores)]
     return lines, chars
 
@@ -277,7 +312,7 @@ def _placed(text: str, raw: str, chars: list | None, box_score: float, straight:
     for n, v in enumerate(out):
         if v is None:  # a space: from the end of the character before to the start of the one after
             left = out[n - 1][0][1] if n and out[n - 1] else None
-            right = next((w[0][0] for w in out[n + 1:] if w), None)
+            right = next((w[0][0] for w in out[n + 1 :] if w), None)
             left = left if left is not None else right
             out[n] = ((left, right if right is not None else left), 1.0)
     return out
@@ -306,8 +341,16 @@ def _fill_cells(tables: list[Table], items: list[_Item], number: int) -> None:
     for item in items:
         for n, (x0, x1) in enumerate(item.xs):
             place = (x0, item.rect[1], x1, item.rect[3])
-            where = next(((k, ri, ci) for k, t in enumerate(tables) for ri, row in enumerate(t.cell_boxes)
-                          for ci, box in enumerate(row) if _holds(box, place)), None)
+            where = next(
+                (
+                    (k, ri, ci)
+                    for k, t in enumerate(tables)
+                    for ri, row in enumerate(t.cell_boxes)
+                    for ci, box in enumerate(row)
+                    if _holds(box, place)
+                ),
+                None,
+            )
             if where is None:
                 continue
             cell = parts.setdefault(where, [])
@@ -327,8 +370,10 @@ def _fill_cells(tables: list[Table], items: list[_Item], number: int) -> None:
                 if box is None or ri >= len(t.rows) or ci >= len(t.rows[ri]):
                     continue
                 cell = parts.get((k, ri, ci), [])
-                lines = [_line(sorted((cell[n] for n in r), key=lambda it: it.rect[0]), number).text.strip()
-                         for r in _rows(cell)]
+                lines = [
+                    _line(sorted((cell[n] for n in r), key=lambda it: it.rect[0]), number).text.strip()
+                    for r in _rows(cell)
+                ]
                 t.rows[ri][ci] = "\n".join(ln for ln in lines if ln)
 
 
@@ -350,7 +395,9 @@ def _ems(items: list[_Item]) -> None:
 
 def _rows(items: list[_Item]) -> list[list[int]]:
     """Boxes grouped into printed lines by vertical overlap, as the text path groups characters."""
-    order = sorted(range(len(items)), key=lambda n: ((items[n].rect[1] + items[n].rect[3]) / 2, items[n].rect[0]))
+    order = sorted(
+        range(len(items)), key=lambda n: ((items[n].rect[1] + items[n].rect[3]) / 2, items[n].rect[0])
+    )
     rows: list[list[int]] = []
     top = bottom = 0.0
     for n in order:
@@ -374,13 +421,22 @@ def _line(items: list[_Item], number: int) -> Line:
         if prev is not None and it.rect[0] - prev.rect[2] > 0.5 * min(it.em, prev.em) and text[-1] != " ":
             text.append(" ")
             glyphs.append(Glyph(" ", number, (prev.rect[2], prev.rect[1], it.rect[0], prev.rect[3])))
-        glyphs += [Glyph(ch, number, (x0, it.rect[1], x1, it.rect[3])) for ch, (x0, x1) in zip(it.text, it.xs)]
+        glyphs += [
+            Glyph(ch, number, (x0, it.rect[1], x1, it.rect[3])) for ch, (x0, x1) in zip(it.text, it.xs)
+        ]
         text += it.text
         prev = it
     size = max({it.em for it in items}, key=lambda s: sum(len(it.text) for it in items if it.em == s))
-    return Line(page=number, text="".join(text), glyphs=glyphs, x0=min(it.rect[0] for it in items),
-                top=min(it.rect[1] for it in items), x1=max(it.rect[2] for it in items),
-                bottom=max(it.rect[3] for it in items), size=size)
+    return Line(
+        page=number,
+        text="".join(text),
+        glyphs=glyphs,
+        x0=min(it.rect[0] for it in items),
+        top=min(it.rect[1] for it in items),
+        x1=max(it.rect[2] for it in items),
+        bottom=max(it.rect[3] for it in items),
+        size=size,
+    )
 
 
 # -- pages of a report -------------------------------------------------------------------------------------
@@ -409,7 +465,9 @@ def read_pages(report: Report, path: str | Path) -> None:
         try:
             _read_page(report, page, path)
         except Exception as exc:
-            raise RuntimeError(Message("ocr_failed", page=page.number, error=f"{type(exc).__name__}: {exc}"[:260])) from exc
+            raise RuntimeError(
+                Message("ocr_failed", page=page.number, error=f"{type(exc).__name__}: {exc}"[:260])
+            ) from exc
     report.source.ocr_pages = [p.number for p in todo]
     _renumber_tables(report)
 
@@ -424,10 +482,23 @@ def _read_page(report: Report, page: Page, path: str | Path) -> None:
     tables = [t for t in report.tables if t.page == page.number and t.cell_boxes]
     if not tables:  # a scan: its rules are in the image (a garbage text layer's page keeps its drawn ones)
         tables = _scanned_tables(report, page, image, scale, angle)
-        placeholders = [Line(page=page.number, text="", glyphs=[], x0=t.bbox[0], top=t.bbox[1], x1=t.bbox[2],
-                             bottom=t.bbox[3], size=0.0, table=t.id) for t in tables]
-    lines, page.ocr_boxes = boxes_to_lines(boxes, page.number, scale, (width_px / 2, height_px / 2), angle,
-                                           tables)
+        placeholders = [
+            Line(
+                page=page.number,
+                text="",
+                glyphs=[],
+                x0=t.bbox[0],
+                top=t.bbox[1],
+                x1=t.bbox[2],
+                bottom=t.bbox[3],
+                size=0.0,
+                table=t.id,
+            )
+            for t in tables
+        ]
+    lines, page.ocr_boxes = boxes_to_lines(
+        boxes, page.number, scale, (width_px / 2, height_px / 2), angle, tables
+    )
     page.lines = sorted(lines + placeholders, key=lambda ln: (ln.top, ln.x0))
     page.has_text = bool(lines)
 
@@ -438,10 +509,21 @@ def _scanned_tables(report: Report, page: Page, image: Any, scale: float, angle:
     out = []
     for rows in find_tables(image, scale, angle):
         boxes = [c for row in rows for c in row if c is not None]
-        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-        table = Table(id=f"ocr-{page.number}-{len(out) + 1}", page=page.number,
-                      rows=[[None if c is None else "" for c in row] for row in rows], bbox=bbox,
-                      pages=[page.number], cell_boxes=rows, row_pages=[page.number] * len(rows))
+        bbox = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        table = Table(
+            id=f"ocr-{page.number}-{len(out) + 1}",
+            page=page.number,
+            rows=[[None if c is None else "" for c in row] for row in rows],
+            bbox=bbox,
+            pages=[page.number],
+            cell_boxes=rows,
+            row_pages=[page.number] * len(rows),
+        )
         report.tables.append(table)
         out.append(table)
     return out

@@ -37,13 +37,19 @@ def figure_confidence(report: Report) -> Report:
             continue
         scores = []
         if f.table is None and 0 <= f.paragraph < len(report.paragraphs):
-            glyphs = report.paragraphs[f.paragraph].glyphs[f.start:f.end]
-            scores = [s for g in glyphs if g is not None and g.page in score_at
-                      and (s := score_at[g.page].get(g.bbox)) is not None]
+            glyphs = report.paragraphs[f.paragraph].glyphs[f.start : f.end]
+            scores = [
+                s
+                for g in glyphs
+                if g is not None and g.page in score_at and (s := score_at[g.page].get(g.bbox)) is not None
+            ]
         if not scores and f.bbox is not None:
             area = max((f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]), 1e-6)
-            scores = [s for box, s in page.ocr_boxes
-                      if _overlap(box, f.bbox) >= 0.5 * min(area, (box[2] - box[0]) * (box[3] - box[1]))]
+            scores = [
+                s
+                for box, s in page.ocr_boxes
+                if _overlap(box, f.bbox) >= 0.5 * min(area, (box[2] - box[0]) * (box[3] - box[1]))
+            ]
         if scores:
             f.ocr_confidence = round(min(scores), 4)
             f.low_confidence = f.ocr_confidence < LOW_CONFIDENCE

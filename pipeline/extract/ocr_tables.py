@@ -37,7 +37,9 @@ def find_tables(image: Any, scale: float, angle: float) -> list[list[list[BBox |
     edges = []
     for orientation, kernel in (("h", (long, 1)), ("v", (1, long))):
         # close one-pixel gaps along the rule (scanner noise), then keep only long straight runs
-        bridge = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 3) if orientation == "h" else (3, 1), np.uint8))
+        bridge = cv2.morphologyEx(
+            ink, cv2.MORPH_CLOSE, np.ones((1, 3) if orientation == "h" else (3, 1), np.uint8)
+        )
         rules = cv2.morphologyEx(bridge, cv2.MORPH_OPEN, np.ones(kernel[::-1], np.uint8))
         n, _, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
         for x, y, bw, bh, _ in stats[1:n]:
@@ -62,5 +64,14 @@ def find_tables(image: Any, scale: float, angle: float) -> list[list[list[BBox |
 
 
 def _edge(orientation: str, x0: float, top: float, x1: float, bottom: float) -> dict:
-    return {"orientation": orientation, "object_type": "line", "x0": x0, "x1": x1, "top": top,
-            "bottom": bottom, "width": x1 - x0, "height": bottom - top, "doctop": top}
+    return {
+        "orientation": orientation,
+        "object_type": "line",
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "doctop": top,
+    }

@@ -22,8 +22,10 @@ def _config() -> tuple[dict[str, str], re.Pattern[str], re.Pattern[str]]:
     looks = cfg["digit_lookalikes"]
     letters = "".join(re.escape(c) for c in looks)
     # a look-alike inside a run of digits: at least one real digit on one side, digits or '.' around
-    lookalike = re.compile(rf"(?<=[0-9])[{letters}](?=[0-9{letters}.%]|$|[^A-Za-z])"
-                           rf"|(?<![A-Za-z])[{letters}](?=[0-9])")
+    lookalike = re.compile(
+        rf"(?<=[0-9])[{letters}](?=[0-9{letters}.%]|$|[^A-Za-z])"
+        rf"|(?<![A-Za-z])[{letters}](?=[0-9])"
+    )
     dots = "".join(re.escape(c) for c in cfg["decimal_lookalikes"])
     # 828·69 / 828，69 / 3,5 万元: a group of one or two digits after the mark is a fraction, never a
     # thousands group (those have three)

@@ -66,17 +66,28 @@ def _candidate(p: Paragraph, nxt: Paragraph | None = None) -> _Candidate | None:
             if not title or _candidate(nxt) is not None or _CLAUSE_END.search(title[:-1]):
                 return None
             eligible = len(title) <= cfg["max_title"]
-            return _Candidate(p, kind, m.group(1), _number_value(m.group(1)), _TITLE_END.split(title)[0], len(p.norm),
-                              title[-1:] in cfg["list_end"], eligible)
+            return _Candidate(
+                p,
+                kind,
+                m.group(1),
+                _number_value(m.group(1)),
+                _TITLE_END.split(title)[0],
+                len(p.norm),
+                title[-1:] in cfg["list_end"],
+                eligible,
+            )
         end = _TITLE_END.search(rest)
         clause = _CLAUSE_END.search(rest)
         title_end = end.start() if end else len(rest)
-        title = p.text[rest_start:rest_start + title_end].strip()
+        title = p.text[rest_start : rest_start + title_end].strip()
         list_like = bool(clause and rest[clause.start()] in cfg["list_end"]) or (
-            not end and rest.rstrip()[-1:] in cfg["list_end"])
+            not end and rest.rstrip()[-1:] in cfg["list_end"]
+        )
         eligible = bool(title) and len(title) <= cfg["max_title"]
         body_start = rest_start + (end.end() if end else len(rest))
-        return _Candidate(p, kind, m.group(1), _number_value(m.group(1)), title, body_start, list_like, eligible)
+        return _Candidate(
+            p, kind, m.group(1), _number_value(m.group(1)), title, body_start, list_like, eligible
+        )
     return None
 
 
@@ -94,15 +105,18 @@ def _runs(cands: list[_Candidate]) -> list[list[_Candidate]]:
             runs.append(run)
             open_runs[c.kind] = run
         # a marker closes the runs of the kinds usually below it
-        for k in kinds[kinds.index(c.kind) + 1:]:
+        for k in kinds[kinds.index(c.kind) + 1 :]:
             open_runs.pop(k, None)
     return runs
 
 
 def build_outline(report: Report) -> Report:
     paras = report.paragraphs
-    cands = [c for c in (_candidate(p, paras[i + 1] if i + 1 < len(paras) else None) for i, p in enumerate(paras))
-             if c is not None]
+    cands = [
+        c
+        for c in (_candidate(p, paras[i + 1] if i + 1 < len(paras) else None) for i, p in enumerate(paras))
+        if c is not None
+    ]
     headings: list[_Candidate] = []
     for run in _runs(cands):
         # a list of duties: most items end their first clause with ；
@@ -119,8 +133,16 @@ def build_outline(report: Report) -> Report:
         level = depth[c.kind]
         while stack and stack[-1].level >= level:
             stack.pop()
-        sec = Section(id=f"s{n}", level=level, number=c.number, title=c.title, page=c.paragraph.page,
-                      parent=stack[-1].id if stack else None, marker=c.kind, paragraph=c.paragraph.index)
+        sec = Section(
+            id=f"s{n}",
+            level=level,
+            number=c.number,
+            title=c.title,
+            page=c.paragraph.page,
+            parent=stack[-1].id if stack else None,
+            marker=c.kind,
+            paragraph=c.paragraph.index,
+        )
         sections.append(sec)
         stack.append(sec)
         c.paragraph.heading = sec.id

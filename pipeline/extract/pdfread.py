@@ -66,13 +66,17 @@ def read_pdf(path: str | Path, ocr: str | None = None) -> Report:
         if _encrypted(exc):
             raise ReportError(name, Message("encrypted")) from exc
         cause = _cause(exc)
-        raise ReportError(name, Message("corrupt", cause=f"{cause.__class__.__name__}: {cause}"[:270])) from exc
+        raise ReportError(
+            name, Message("corrupt", cause=f"{cause.__class__.__name__}: {cause}"[:270])
+        ) from exc
     if report.source.pages == 0:
         raise ReportError(name, Message("no_pages"))
     try:
         read_pages(report, path)
     except RuntimeError as exc:
-        raise ReportError(name, exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)) from exc
+        raise ReportError(
+            name, exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+        ) from exc
     chars = sum(len(line.text.strip()) for p in report.pages for line in p.lines)
     chars += sum(len(c or "") for t in report.tables for row in t.rows for c in row)
     if chars < _MIN_TEXT_CHARS:
@@ -84,13 +88,19 @@ def _chain(exc: BaseException) -> list[BaseException]:
     out = []
     while exc is not None and exc not in out:
         out.append(exc)
-        exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
+        exc = (
+            exc.__cause__
+            or exc.__context__
+            or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
+        )
     return out
 
 
 def _encrypted(exc: BaseException) -> bool:
-    return any(isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) or "password" in str(e).lower()
-               for e in _chain(exc))
+    return any(
+        isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) or "password" in str(e).lower()
+        for e in _chain(exc)
+    )
 
 
 def _cause(exc: BaseException) -> BaseException:
@@ -115,21 +125,55 @@ def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
         if not text.strip():
             continue
         size = Counter(round(c["size"], 1) for c in group if c["text"].strip()).most_common(1)[0][0]
-        lines.append(Line(page=number, text=text, glyphs=glyphs, x0=min(c["x0"] for c in group),
-                          top=min(c["top"] for c in group), x1=max(c["x1"] for c in group),
-                          bottom=max(c["bottom"] for c in group), size=size))
-    report.pages.append(Page(number=number, width=float(page.width), height=float(page.height), lines=lines,
-                             has_text=bool(lines)))
+        lines.append(
+            Line(
+                page=number,
+                text=text,
+                glyphs=glyphs,
+                x0=min(c["x0"] for c in group),
+                top=min(c["top"] for c in group),
+                x1=max(c["x1"] for c in group),
+                bottom=max(c["bottom"] for c in group),
+                size=size,
+            )
+        )
+    report.pages.append(
+        Page(
+            number=number,
+            width=float(page.width),
+            height=float(page.height),
+            lines=lines,
+            has_text=bool(lines),
+        )
+    )
     for t in tables:
         rows = t.extract()
         cell_boxes = [[c for c in row.cells] for row in t.rows]
-        report.tables.append(Table(id=f"t{len(report.tables) + 1}", page=number, rows=rows, bbox=tuple(t.bbox),
-                                   pages=[number], cell_boxes=cell_boxes,
-                                   row_pages=[number] * len(rows)))
+        report.tables.append(
+            Table(
+                id=f"t{len(report.tables) + 1}",
+                page=number,
+                rows=rows,
+                bbox=tuple(t.bbox),
+                pages=[number],
+                cell_boxes=cell_boxes,
+                row_pages=[number] * len(rows),
+            )
+        )
         # the table's place in reading order: a line-like marker so paragraphs and tables interleave
-        report.pages[-1].lines.append(Line(page=number, text="", glyphs=[], x0=t.bbox[0], top=t.bbox[1],
-                                           x1=t.bbox[2], bottom=t.bbox[3], size=0.0,
-                                           table=report.tables[-1].id))
+        report.pages[-1].lines.append(
+            Line(
+                page=number,
+                text="",
+                glyphs=[],
+                x0=t.bbox[0],
+                top=t.bbox[1],
+                x1=t.bbox[2],
+                bottom=t.bbox[3],
+                size=0.0,
+                table=report.tables[-1].id,
+            )
+        )
     report.pages[-1].lines.sort(key=lambda ln: (ln.top, ln.x0))
 
 

@@ -36,7 +36,7 @@ def add_table_figures(report: Report) -> Report:
 
 
 def _table_title(report: Report, index: int) -> str | None:
-    for p in reversed(report.paragraphs[max(0, index - 2):index]):
+    for p in reversed(report.paragraphs[max(0, index - 2) : index]):
         if p.table is None and p.text.strip() and len(p.text) <= 60:
             return p.text.strip()
     return None

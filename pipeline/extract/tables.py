@@ -24,9 +24,17 @@ _EMPTY = {"", "—", "-", "--", "——", "/", "无", "N/A", "\\"}
 @cache
 def _cols() -> dict[str, re.Pattern[str]]:
     t = vocab()["tables"]
-    return {k: re.compile(alternation(t[k])) for k in
-            ("score_columns", "max_score_columns", "got_score_columns", "budget_columns", "actual_columns",
-             "rate_columns")}
+    return {
+        k: re.compile(alternation(t[k]))
+        for k in (
+            "score_columns",
+            "max_score_columns",
+            "got_score_columns",
+            "budget_columns",
+            "actual_columns",
+            "rate_columns",
+        )
+    }
 
 
 def _cell(text: str | None) -> str:
@@ -57,8 +65,9 @@ def merge_continued(report: Report) -> Report:
             p.table = prev.table
     if merged:
         report.tables = [t for t in report.tables if t.id not in merged]
-        report.paragraphs = [p for i, p in enumerate(order)
-                             if not (p.table and i and order[i - 1].table == p.table)]
+        report.paragraphs = [
+            p for i, p in enumerate(order) if not (p.table and i and order[i - 1].table == p.table)
+        ]
         for n, p in enumerate(report.paragraphs):
             p.index = n
     return report
@@ -70,7 +79,6 @@ def _table(report: Report, tid: str) -> Table:
 
 def _cells(row: list[str | None]) -> list[str]:
     return [_cell(c) for c in row]
-
 
 
 def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
@@ -117,8 +125,14 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
                 text = ""
             filled.append(text)
         above = filled + [""] * (len(row) - len(filled))
-        row_label = next((clean(re.sub(r"^其中[:：]?", "", normalise(t))) for t in reversed(filled)
-                          if t and not _is_value(normalise(t))), "")
+        row_label = next(
+            (
+                clean(re.sub(r"^其中[:：]?", "", normalise(t)))
+                for t in reversed(filled)
+                if t and not _is_value(normalise(t))
+            ),
+            "",
+        )
         for ci in range(len(row)):
             text = norm_row[ci]
             if not text or text in _EMPTY:
@@ -137,7 +151,9 @@ def table_figures(table: Table, title_unit: str | None = None) -> list[Figure]:
                 continue
             role = _role(col_clean, cols)
             if found:
-                labels = label_figures(text, found) if len(found) > 1 or len(text) > 20 else [None] * len(found)
+                labels = (
+                    label_figures(text, found) if len(found) > 1 or len(text) > 20 else [None] * len(found)
+                )
                 for f, lab in zip(found, labels):
                     if role in ("score_max", "score") and f.kind == "count" and f.unit == "":
                         f.kind, f.unit = "score", "分"
@@ -177,8 +193,12 @@ _VALUE_HEADER = re.compile(r"指标值|完成值|预算|执行|决算|分值|得
 
 def _score_subject(header: list[str], cols: dict[str, re.Pattern[str]]) -> str | None:
     """In a funds row (预算数 | 执行数 | 分值 | 执行率 | 得分) the score is the rate's: 执行率分值."""
-    has_money = any(_role(re.sub(r"[(（][^()（）]*[)）]", "", h or ""), cols) in ("budget", "actual") for h in header)
-    rate = next((re.sub(r"[(（][^()（）]*[)）]", "", h) for h in header if h and cols["rate_columns"].search(h)), None)
+    has_money = any(
+        _role(re.sub(r"[(（][^()（）]*[)）]", "", h or ""), cols) in ("budget", "actual") for h in header
+    )
+    rate = next(
+        (re.sub(r"[(（][^()（）]*[)）]", "", h) for h in header if h and cols["rate_columns"].search(h)), None
+    )
     return rate if has_money and rate else None
 
 
@@ -186,8 +206,14 @@ def _aligned(header: list[str], first_value: int, width: int) -> list[str]:
     """A header row whose names start at the first column while its value rows start with a row name
     (a merged cell to the left of the header): its names stand over the value columns."""
     names = [h for h in header if h]
-    if (first_value >= 1 and header and header[0] and _VALUE_HEADER.search(header[0])
-            and len(names) == width - first_value and all(header[: len(names)])):
+    if (
+        first_value >= 1
+        and header
+        and header[0]
+        and _VALUE_HEADER.search(header[0])
+        and len(names) == width - first_value
+        and all(header[: len(names)])
+    ):
         return [""] * first_value + names
     return header
 
@@ -231,19 +257,44 @@ def _box(table: Table, ri: int, ci: int) -> tuple[int, BBox | None]:
     return page, tuple(box) if box else None
 
 
-def _figure(table: Table, ri: int, ci: int, f: Found, printed: str, label: str | None, box, col: str,
-            row_label: str, role: str | None) -> Figure:
+def _figure(
+    table: Table,
+    ri: int,
+    ci: int,
+    f: Found,
+    printed: str,
+    label: str | None,
+    box,
+    col: str,
+    row_label: str,
+    role: str | None,
+) -> Figure:
     page, bbox = box
-    text = printed[f.start:f.end] if f.end <= len(printed) and f.end > f.start else printed
-    return Figure(id="", kind=f.kind, value=f.value, unit=f.unit, text=text or printed, page=page, bbox=bbox,
-                  section=None, label=label or None, qualifier=f.qualifier, value_yuan=f.value_yuan,
-                  decimals=f.decimals, table=table.id, cell=(ri, ci), column=col or None,
-                  row_label=row_label or None, role=role)
+    text = printed[f.start : f.end] if f.end <= len(printed) and f.end > f.start else printed
+    return Figure(
+        id="",
+        kind=f.kind,
+        value=f.value,
+        unit=f.unit,
+        text=text or printed,
+        page=page,
+        bbox=bbox,
+        section=None,
+        label=label or None,
+        qualifier=f.qualifier,
+        value_yuan=f.value_yuan,
+        decimals=f.decimals,
+        table=table.id,
+        cell=(ri, ci),
+        column=col or None,
+        row_label=row_label or None,
+        role=role,
+    )
 
 
 def title_unit_before(paragraphs: list[Paragraph], index: int) -> str | None:
     """A unit declared in the text just above a table (单位：万元), under its title and notes."""
-    for p in reversed(paragraphs[max(0, index - 3):index]):
+    for p in reversed(paragraphs[max(0, index - 3) : index]):
         if p.table is None:
             d = declared_unit(p.norm)
             if d:

@@ -95,7 +95,9 @@ def run_batch(
                 if outcome is None:
                     raise RuntimeError("the task ended without recording a status")
             except Exception as exc:  # retries used up, or a bug: the file is failed, the batch goes on
-                if isinstance(exc, ExtractionStopped):  # the batch is stopping: no status, the next run has it
+                if isinstance(
+                    exc, ExtractionStopped
+                ):  # the batch is stopping: no status, the next run has it
                     stop = stop or exc
                     unrecorded += 1
                     continue

@@ -47,7 +47,9 @@ def check_path(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> os.stat_r
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise ReportError(name, Message("symlink_to_nothing", target=storable_path(os.readlink(path)))) from None
+            raise ReportError(
+                name, Message("symlink_to_nothing", target=storable_path(os.readlink(path)))
+            ) from None
         raise ReportError(name, Message("file_not_found")) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
@@ -56,8 +58,12 @@ def check_path(path: str, max_bytes: int = settings.MAX_FILE_BYTES) -> os.stat_r
     kind = _kind(st.st_mode)
     if kind:
         if os.path.islink(path):
-            raise ReportError(name, Message("symlink_to_other", kind=kind, target=storable_path(os.path.realpath(path))))
-        raise ReportError(name, Message("not_regular") if kind.code == "kind_other" else Message("not_a_file", kind=kind))
+            raise ReportError(
+                name, Message("symlink_to_other", kind=kind, target=storable_path(os.path.realpath(path)))
+            )
+        raise ReportError(
+            name, Message("not_regular") if kind.code == "kind_other" else Message("not_a_file", kind=kind)
+        )
     if st.st_size == 0:
         raise ReportError(name, Message("empty_file"))
     if st.st_size > max_bytes:

@@ -112,7 +112,9 @@ def _open_subfolder(inbox_fd: int, name: str, inbox: Path) -> int:
     st = os.fstat(fd)
     if st.st_uid != os.geteuid():
         os.close(fd)
-        raise UnsafeInbox(f"{inbox / name} is owned by uid {st.st_uid}, not by this service (uid {os.geteuid()})")
+        raise UnsafeInbox(
+            f"{inbox / name} is owned by uid {st.st_uid}, not by this service (uid {os.geteuid()})"
+        )
     return fd
 
 

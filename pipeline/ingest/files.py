@@ -61,14 +61,12 @@ class FileOutcome:
         return asdict(self)
 
 
-
 def is_transient(exc: BaseException) -> bool:
     """True for database errors that may go away on their own (locked, connection lost, pool exhausted).
 
     Never true for a bad file: those do not raise out of `ingest_file` at all.
     """
     return storage_is_transient(exc)
-
 
 
 # -- the store, once per process -----------------------------------------------------------------------
@@ -98,7 +96,9 @@ def _real_url(url: str | None) -> str:
         env = os.environ.get(settings.DB_ENV)
         if env and store_ref(env) == full:
             return absolute_url(env)
-        raise ValueError(f"no password for the store {full} in this process: set {settings.DB_ENV} to its URL")
+        raise ValueError(
+            f"no password for the store {full} in this process: set {settings.DB_ENV} to its URL"
+        )
     return full
 
 
@@ -111,7 +111,6 @@ def open_store(url: str | None = None) -> Store:
         if store is None:
             store = _stores[key] = Store(key[1])
         return store
-
 
 
 # -- one file ------------------------------------------------------------------------------------------
@@ -201,7 +200,9 @@ def record_lost(store: Store, path: str, exc: BaseException, *, run_id: int | No
     """Record a file whose ingestion raised for good (e.g. retries used up) as failed, with the error."""
     reason = Message("ingest_failed", error=f"{type(exc).__name__}: {exc}")
     # No sha256: hashing would read the file here, in the batch's process, without a time limit.
-    doc_id = store.record_failure(storable_path(path), None, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION)
+    doc_id = store.record_failure(
+        storable_path(path), None, reason, run_id=run_id, extractor_version=EXTRACTOR_VERSION
+    )
     return FileOutcome(path, "failed", reason=reason, document_id=doc_id)
 
 
@@ -228,4 +229,3 @@ def recorded_outcome(store: Store, run_id: int, path: str) -> FileOutcome | None
 def failing_checks(store: Store, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
     """Failing checks of the documents this run stored or found stored: unit, year, file, message."""
     return store.run_failing_checks(run_id, limit)
-

@@ -49,7 +49,6 @@ class ExtractionStopped(Exception):
     """
 
 
-
 def extract_contract(path: str) -> dict:
     """Extract one report to its contract dict (what a worker process runs)."""
     from pipeline.extract import extract
@@ -126,7 +125,9 @@ def _worker_main(conn: Any, func: Callable[[str], Any], warm: bool, memory_mb: i
         try:
             conn.send((*reply, _peak_rss_kb()))
         except Exception as exc:  # e.g. a result that cannot be pickled
-            conn.send(("error", f"cannot send the result ({type(exc).__name__}: {exc})"[:500], _peak_rss_kb()))
+            conn.send(
+                ("error", f"cannot send the result ({type(exc).__name__}: {exc})"[:500], _peak_rss_kb())
+            )
 
 
 def _preload_modules() -> list[str]:
@@ -225,7 +226,9 @@ class ExtractorPool:
         """
         return self.run(None, path, timeout)
 
-    def run(self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
+    def run(
+        self, func: Callable[[str], Any] | None, path: str | Path, timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Any:
         """`func(path)` (a module-level function; None: the pool's own) in a worker, as `extract`."""
         worker = self._handover(str(path) if func is None else (func, str(path)))
         healthy = False
@@ -343,7 +346,9 @@ class ExtractorPool:
             self._kill(worker)
             if isinstance(exc, ExtractorCrashed):
                 raise
-            raise ExtractorCrashed(f"extraction worker died while starting (exit code {proc.exitcode})") from exc
+            raise ExtractorCrashed(
+                f"extraction worker died while starting (exit code {proc.exitcode})"
+            ) from exc
         self.stats.started += 1
         self._note_rss(worker, rss_kb)
         return worker
@@ -433,5 +438,3 @@ def default_pool(workers: int | None = None) -> ExtractorPool | InlineExtractor:
         else:
             _pool.resize(workers)
         return _pool
-
-

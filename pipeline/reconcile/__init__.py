@@ -52,7 +52,11 @@ def judge(ctx: Context, claim: Claim) -> list[tuple[Relation, Verdict]]:
         if v.status == "fail":
             return [(readings[0], v)]
     if claim.stated:
-        rel = readings[0] if readings else (claim.readings[0] if claim.readings else Relation("ratio", claim.result))
+        rel = (
+            readings[0]
+            if readings
+            else (claim.readings[0] if claim.readings else Relation("ratio", claim.result))
+        )
         return [(rel, Verdict("unverifiable", None, claim.result.value, None))]
     return []
 
@@ -82,8 +86,11 @@ def resolve(outcomes: list[tuple[Claim, Relation, Verdict]]) -> list[tuple[Claim
     stated_parts = {(o[1].result.id, _ids(o)) for o in outcomes if o[0].stated and o[2].status == "pass"}
     keep: set[int] = set()
     for group in by_result.values():
-        passes = [o for o in group if o[2].status == "pass"
-                  and (o[0].stated or (o[1].result.id, _ids(o)) not in stated_parts)]
+        passes = [
+            o
+            for o in group
+            if o[2].status == "pass" and (o[0].stated or (o[1].result.id, _ids(o)) not in stated_parts)
+        ]
         fails = [o for o in group if o[2].status == "fail"]
         keep.update(id(o) for o in passes)
         # a failing reading sharing figures with a stated one that holds, or with a failure already kept,
@@ -127,10 +134,20 @@ def _checks(ctx: Context, outcomes: list[tuple[Claim, Relation, Verdict]]) -> li
         else:
             text = message(ctx, rel, v)
             members = rel.members
-        checks.append(Check(
-            id=f"c{len(checks) + 1}", rule=rel.rule, status=v.status,
-            figures=[rel.result.id] + [m.id for m in members if m is not None], expected=v.expected,
-            stated=v.stated, message=text, result=rel.result.id, difference=v.difference,
-            evidence=rel.evidence or claim.evidence or None, detector=claim.detector, reading=rel.reading or None,
-        ))
+        checks.append(
+            Check(
+                id=f"c{len(checks) + 1}",
+                rule=rel.rule,
+                status=v.status,
+                figures=[rel.result.id] + [m.id for m in members if m is not None],
+                expected=v.expected,
+                stated=v.stated,
+                message=text,
+                result=rel.result.id,
+                difference=v.difference,
+                evidence=rel.evidence or claim.evidence or None,
+                detector=claim.detector,
+                reading=rel.reading or None,
+            )
+        )
     return checks

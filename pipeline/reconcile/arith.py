@@ -53,7 +53,7 @@ def interval(f: Figure, finest: dict[str, int]) -> Interval:
         half = Fraction(1, 2 * 10 ** finest.get(f.unit, f.decimals))
         return Interval((v - half) * factor, (v + half) * factor)
     if f.kind == "percent":
-        half = Fraction(1, 2 * 10 ** f.decimals)
+        half = Fraction(1, 2 * 10**f.decimals)
         return Interval(v - half, v + half)
     return Interval(v, v)
 

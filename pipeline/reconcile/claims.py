@@ -54,7 +54,9 @@ class Claim:
     evidence: str = ""
     pinned: bool = False  # the wording fixes readings[0]: when nothing holds, that is a slip
     stated: bool = True  # the words state a relation; False: found by arithmetic alone
-    all_that_hold: bool = False  # keep up to two readings that hold (a rate stated with its change and its base)
+    all_that_hold: bool = (
+        False  # keep up to two readings that hold (a rate stated with its change and its base)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class Detector:
 DETECTORS: list[Detector] = []
 
 
-def detector(name: str, reads: tuple[str, ...]) -> Callable[[Callable[..., list[Claim]]], Callable[..., list[Claim]]]:
+def detector(
+    name: str, reads: tuple[str, ...]
+) -> Callable[[Callable[..., list[Claim]]], Callable[..., list[Claim]]]:
     """Register a detector: a function Context → claims that reads only what it declares."""
 
     def wrap(fn: Callable[..., list[Claim]]) -> Callable[..., list[Claim]]:

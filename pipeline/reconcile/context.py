@@ -153,8 +153,9 @@ class Context:
             offset += 1
         self.text = "".join(parts)
         self.breaks = sorted(set(breaks))
-        self.clause_breaks = sorted(set(clause_breaks) | set(self.breaks) | {
-            s for s in self.paragraph_start.values()})
+        self.clause_breaks = sorted(
+            set(clause_breaks) | set(self.breaks) | {s for s in self.paragraph_start.values()}
+        )
         self.items: list[Item] = []
         for n, (f, pos, end) in enumerate(placed):
             self.items.append(Item(f, pos, end, self.sentence_of(pos), n))
@@ -226,17 +227,17 @@ class Context:
         return out
 
     def words(self, start: int, end: int) -> str:
-        return self.text[max(0, start):end].replace("\n", "")
+        return self.text[max(0, start) : end].replace("\n", "")
 
     def before(self, it: Item, n: int = 8) -> str:
-        return self.text[max(0, it.pos - n):it.pos]
+        return self.text[max(0, it.pos - n) : it.pos]
 
     def lead(self, it: Item) -> str:
         """The words of its own clause before the figure, back to the previous figure."""
         start = self.clause_start(it.pos)
         if it.n > 0 and self.items[it.n - 1].end > start:
             start = self.items[it.n - 1].end
-        return self.text[start:it.pos]
+        return self.text[start : it.pos]
 
     def in_sentence(self, sentence: int) -> list[Item]:
         return self.by_sentence.get(sentence, [])
@@ -246,7 +247,7 @@ class Context:
         k = cfg()["passage_paragraphs"] if paragraphs is None else paragraphs
         rank = self.paragraph_rank.get(it.fig.paragraph, 0)
         out: list[Item] = []
-        for idx in reversed(self.paragraph_order[max(0, rank - k):rank + 1]):
+        for idx in reversed(self.paragraph_order[max(0, rank - k) : rank + 1]):
             out.extend(x for x in reversed(self.by_paragraph.get(idx, [])) if x.pos < it.pos)
         return out
 
@@ -254,7 +255,7 @@ class Context:
     def sentence_head_year(self, sentence: int) -> int | None:
         start = self.sentence_span(sentence)[0]
         first = self.in_sentence(sentence)
-        head = self.text[start:first[0].pos] if first else ""
+        head = self.text[start : first[0].pos] if first else ""
         years = rx("year").findall(head)
         return int(years[0]) if years and not rx("comparison").search(head) else None
 
@@ -263,8 +264,9 @@ class Context:
         lead = self.lead(it)
         near = rx("change_gap").sub("", lead)  # 减少了 / 增加为 / 节约达
         change = bool(rx_end("change_words").search(near)) and bool(
-            rx("comparison").search(self.text[self.sentence_span(it.sentence)[0]:it.pos])
-            or rx("change_verb").search(near))
+            rx("comparison").search(self.text[self.sentence_span(it.sentence)[0] : it.pos])
+            or rx("change_verb").search(near)
+        )
         if not change and rx("change_label").search(label):
             change = bool(rx("comparison").search(label))
         adjust = 0
@@ -272,12 +274,15 @@ class Context:
             adjust = 1
         elif rx("adjust_down").search(near) or rx("adjust_down").search(label):
             adjust = -1
-        prior = (not change and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
-                 and not re.search(cfg()["prior_not"], label + lead))
+        prior = (
+            not change
+            and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
+            and not re.search(cfg()["prior_not"], label + lead)
+        )
         # the year its own words name, else the year that heads its sentence (2022 年度预算总计 X，其中 A y);
         # a comparison's year (比 2022 年减少) belongs to the change it introduces, never to the figures after
         sentence_start = self.sentence_span(it.sentence)[0]
-        own = rx("year").findall(self.text[max(sentence_start, it.pos - len(lead)):it.pos])
+        own = rx("year").findall(self.text[max(sentence_start, it.pos - len(lead)) : it.pos])
         head = self.sentence_head_year(it.sentence)
         year = int(own[-1]) if own else head
         dated = None if change else rx("dated_base").search(lead)
@@ -287,20 +292,41 @@ class Context:
         budget = bool(rx("budget_words").search(label))
         actual = bool(rx("actual_words").search(label))
         # a word named outright wins over a cue of the other role (基本支出预算 is a budget)
-        budget_cue = budget or (not actual and bool(rx("budget_cues").search(label) or rx("budget_cues").search(lead)
-                                                    or rx("budget_words").search(lead)))
-        actual_cue = actual or (not budget and bool(rx("actual_cues").search(label)
-                                                    or rx("actual_cues").search(lead[-6:])
-                                                    or rx("actual_words").search(lead[-6:])))
-        return Role(change=change, prior=prior, budget=budget, actual=actual, budget_cue=budget_cue,
-                    actual_cue=actual_cue, adjust=adjust, year=year)
+        budget_cue = budget or (
+            not actual
+            and bool(
+                rx("budget_cues").search(label)
+                or rx("budget_cues").search(lead)
+                or rx("budget_words").search(lead)
+            )
+        )
+        actual_cue = actual or (
+            not budget
+            and bool(
+                rx("actual_cues").search(label)
+                or rx("actual_cues").search(lead[-6:])
+                or rx("actual_words").search(lead[-6:])
+            )
+        )
+        return Role(
+            change=change,
+            prior=prior,
+            budget=budget,
+            actual=actual,
+            budget_cue=budget_cue,
+            actual_cue=actual_cue,
+            adjust=adjust,
+            year=year,
+        )
 
     # -- breakdowns
     def _groups(self) -> list[Group]:
         c = cfg()
         # 其中一位 / 其中之一 name one of something, not a breakdown
-        marker_re = re.compile(rf"(?P<m>{alternation(c['breakdown'])})(?!{c['breakdown_not_before']})[:：]?"
-                               r"|(?<=元)(?P<zhong>中)[,，]")
+        marker_re = re.compile(
+            rf"(?P<m>{alternation(c['breakdown'])})(?!{c['breakdown_not_before']})[:：]?"
+            r"|(?<=元)(?P<zhong>中)[,，]"
+        )
         paren_re = re.compile(rf"[(（]\s*(?P<m>{alternation(c['paren_part'])})[:：]?")
         partial_re = re.compile(alternation(c["partial_breakdown"]))
         markers: list[tuple[int, int, str, bool]] = []
@@ -321,17 +347,24 @@ class Context:
                 scope_end = self.sentence_span(self.sentence_of(pos))[1]
             g = Group(word, pos, scope_end, in_paren)
             g.partial = bool(partial_re.fullmatch(word)) or bool(
-                re.search(c["partial_tail"], self.text[pos:scope_end + 1]))
+                re.search(c["partial_tail"], self.text[pos : scope_end + 1])
+            )
             groups.append(g)
         by_pos = [g.pos for g in groups]
         for g in groups:
             lo = bisect.bisect_right(by_pos, g.pos)
             nested = [h for h in groups[lo:] if h.pos < g.scope_end]
-            inside = [it for it in self._items_between(g.pos, g.scope_end)
-                      if not any(h.pos < it.pos < h.scope_end for h in nested)]
+            inside = [
+                it
+                for it in self._items_between(g.pos, g.scope_end)
+                if not any(h.pos < it.pos < h.scope_end for h in nested)
+            ]
             cands, adjacent = self._totals(g, inside)
-            cls = figure_class(cands[0].fig) if cands else next(
-                (figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
+            cls = (
+                figure_class(cands[0].fig)
+                if cands
+                else next((figure_class(it.fig) for it in inside if figure_class(it.fig)), None)
+            )
             parts: list[Item] = []
             adjust_at = None
             # a breakdown of a change lists changes (比上年增加 Δ，其中：A 增加 a，B 增加 b)
@@ -339,7 +372,9 @@ class Context:
             for it in inside:
                 if cls is None or figure_class(it.fig) != cls:
                     continue
-                if it.role.change != of_change or (it.role.prior and not any(x.role.prior for x in cands[:1])):
+                if it.role.change != of_change or (
+                    it.role.prior and not any(x.role.prior for x in cands[:1])
+                ):
                     continue
                 if it.role.adjust and adjust_at is None:
                     adjust_at = len(parts)
@@ -353,8 +388,11 @@ class Context:
             g.totals = [it.fig for it in cands if figure_class(it.fig) == cls]
             g.adjacent = adjacent
             g.parts = [it.fig for it in parts]
-            g.cuts = [n for n in range(2, len(parts))
-                      if re.search(r"[;；]", self.text[parts[n - 1].end:parts[n].pos])]
+            g.cuts = [
+                n
+                for n in range(2, len(parts))
+                if re.search(r"[;；]", self.text[parts[n - 1].end : parts[n].pos])
+            ]
         return groups
 
     def _items_between(self, start: int, end: int) -> list[Item]:
@@ -392,25 +430,38 @@ class Context:
         start = self.sentence_span(sentence)[0]
         # a figure inside a parenthesis that closed before the marker (合计 980（含结转 80），其中…) is a
         # note on the total, never the total itself
-        same = [it for it in reversed(self.in_sentence(sentence)) if it.pos < g.pos and figure_class(it.fig)
-                and (parts_cls is None or figure_class(it.fig) == parts_cls)
-                and not _closes_paren(self.text[it.end:g.pos])]
+        same = [
+            it
+            for it in reversed(self.in_sentence(sentence))
+            if it.pos < g.pos
+            and figure_class(it.fig)
+            and (parts_cls is None or figure_class(it.fig) == parts_cls)
+            and not _closes_paren(self.text[it.end : g.pos])
+        ]
         if not same:
             # 其中 opens the next sentence: 实有人数 6 人。其中：在职 3 人…
             prev = self.in_sentence(sentence - 1) if g.pos - start <= 2 else []
-            same = [it for it in reversed(prev) if figure_class(it.fig)
-                    and (parts_cls is None or figure_class(it.fig) == parts_cls)]
+            same = [
+                it
+                for it in reversed(prev)
+                if figure_class(it.fig) and (parts_cls is None or figure_class(it.fig) == parts_cls)
+            ]
         if not same:
             return [], False
         # "X，较上年 Δ 下降 p%，其中：…" breaks down X, not the change or the prior year's figure — unless
         # the change itself stands right before the marker and its parts are changes too
-        gap = self.text[same[0].end:g.pos]
+        gap = self.text[same[0].end : g.pos]
         adjacent = bool(re.fullmatch(r"[\s,，。;；:：)）]*", gap))
         if adjacent and same[0].role.change and any(it.role.change for it in inside):
             return [same[0]], True
         # a difference named as such (超预算 131.29) is not what a 其中 after it breaks down
-        plain = [it for it in same if it.role.level and not it.role.prior
-                 and not re.search(cfg()["difference_label"], it.fig.label or "")]
+        plain = [
+            it
+            for it in same
+            if it.role.level
+            and not it.role.prior
+            and not re.search(cfg()["difference_label"], it.fig.label or "")
+        ]
         if plain:
             # the nearest plain figure: what stands between it and the marker (较上年 Y 下降 p%) describes it
             return [plain[0]], True

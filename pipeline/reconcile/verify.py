@@ -56,7 +56,7 @@ def _computed(ctx: Context, rel: Relation) -> Interval | None:
         return iv(rel.operands[0])
     if kind == "score_cap":
         cap = iv(rel.operands[0])
-        return Interval(Fraction(-10**12), cap.hi)
+        return Interval(Fraction(-(10**12)), cap.hi)
     return None
 
 
@@ -100,7 +100,7 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
     if rule == "change_rate":
         change, current = rel.operands
         sign = "−" if rel.direction > 0 else "+"
-        head = (f"{label}：{change.text} ÷ 基数（{current.text} {sign} {change.text}）= {exp}%")
+        head = f"{label}：{change.text} ÷ 基数（{current.text} {sign} {change.text}）= {exp}%"
         if v.status == "pass":
             return f"{head}，与报告所称 {f.text} 一致"
         return f"{head}，报告称 {st} %{gap}"
@@ -116,7 +116,7 @@ def message(ctx: Context, rel: Relation, v: Verdict) -> str:
     elif rule in ("ratio", "ratio_sum"):
         num = rel.numerator or rel.operands[:1]
         den = rel.denominator or rel.operands[1:]
-        head = (f"{label}：{'+'.join(x.text for x in num)} ÷ {'+'.join(x.text for x in den)} = {exp}%")
+        head = f"{label}：{'+'.join(x.text for x in num)} ÷ {'+'.join(x.text for x in den)} = {exp}%"
     elif rule == "growth":
         cur, base = rel.operands
         head = f"{label}：由 {base.text} 到 {cur.text}，{'降幅' if rel.direction < 0 else '增幅'}为 {exp}%"

@@ -85,18 +85,49 @@ class StoreError(RuntimeError):
 # What a DBAPI message says → the cause a user reads, and whether trying again cannot help.
 _FAULTS = (
     (("database or disk is full", "no space left", "disk full"), "the disk is full", True),
-    (("readonly database", "read-only", "read only"), "not writable (a read-only file, folder or transaction)", True),
-    (("file is not a database", "malformed", "not a database"), "a corrupt file (not an SQLite database, or damaged)", True),
+    (
+        ("readonly database", "read-only", "read only"),
+        "not writable (a read-only file, folder or transaction)",
+        True,
+    ),
+    (
+        ("file is not a database", "malformed", "not a database"),
+        "a corrupt file (not an SQLite database, or damaged)",
+        True,
+    ),
     (("unable to open database file",), "cannot open the file (its folder is missing or not writable)", True),
-    (("disk i/o error",), "a disk I/O error (the file or its -wal/-shm companions are damaged or gone)", True),
-    (("no such table", "no such column", "has no column named", "does not exist"),
-     "not a store of this version (schema mismatch)", True),
-    (("database is locked", "database table is locked", "lock timeout", "deadlock"),
-     "locked by another process", False),
-    (("connection refused", "could not connect", "server closed the connection", "connection reset",
-      "terminating connection", "connection is closed", "the connection is lost", "timeout expired",
-      "could not translate host name", "no route to host", "consuming input failed"),
-     "unreachable (the database server is down or away)", False),
+    (
+        ("disk i/o error",),
+        "a disk I/O error (the file or its -wal/-shm companions are damaged or gone)",
+        True,
+    ),
+    (
+        ("no such table", "no such column", "has no column named", "does not exist"),
+        "not a store of this version (schema mismatch)",
+        True,
+    ),
+    (
+        ("database is locked", "database table is locked", "lock timeout", "deadlock"),
+        "locked by another process",
+        False,
+    ),
+    (
+        (
+            "connection refused",
+            "could not connect",
+            "server closed the connection",
+            "connection reset",
+            "terminating connection",
+            "connection is closed",
+            "the connection is lost",
+            "timeout expired",
+            "could not translate host name",
+            "no route to host",
+            "consuming input failed",
+        ),
+        "unreachable (the database server is down or away)",
+        False,
+    ),
 )
 # PostgreSQL SQLSTATE classes and codes that no retry cures
 _FATAL_SQLSTATES = ("53100", "25006", "42P01", "42703", "3D000", "28P01", "28000", "XX001", "XX002")
@@ -271,7 +302,9 @@ class Database:
                 # this SQLite could not open a WAL file whose -shm it may not create.
                 uri += "&immutable=1"
             engine = sa.create_engine(
-                "sqlite://", echo=echo, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+                "sqlite://",
+                echo=echo,
+                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
             )
             _install_sqlite_hooks(engine, read_only=True)
             return engine

@@ -99,7 +99,9 @@ def _with_folders(store: Store, df: pd.DataFrame, id_col: str) -> pd.DataFrame:
 
 
 def _documents(store: Store) -> pd.DataFrame:
-    return _with_folders(store, store.documents_df().rename(columns={"id": DOCUMENT_ID.name}), DOCUMENT_ID.name)
+    return _with_folders(
+        store, store.documents_df().rename(columns={"id": DOCUMENT_ID.name}), DOCUMENT_ID.name
+    )
 
 
 def _figures(store: Store) -> pd.DataFrame:
@@ -117,7 +119,9 @@ def _checks(store: Store) -> pd.DataFrame:
     df = _with_folders(store, store.checks_df(), DOCUMENT_ID.name)
     figs = store.figures_df()
     by_doc: dict[int, dict[str, dict]] = {}
-    for row in figs[["document_id", "fig_id", "kind", "value_unit", "text", "value", "page"]].itertuples(index=False):
+    for row in figs[["document_id", "fig_id", "kind", "value_unit", "text", "value", "page"]].itertuples(
+        index=False
+    ):
         fig = {"id": row.fig_id, "kind": row.kind, "unit": row.value_unit, "text": row.text,
                "value": row.value, "page": None if pd.isna(row.page) else int(row.page)}  # fmt: skip
         by_doc.setdefault(int(row.document_id), {}).setdefault(str(row.fig_id), fig)
@@ -153,12 +157,16 @@ DATASETS = [
     Dataset("figures", "数据", _figures, [*DOC_KEY, *FIGURES.exported()]),
     Dataset("checks", "校验", _checks, _check_cols()),
     Dataset(
-        "sections", "章节", lambda s: _with_folders(s, s.sections_df(), DOCUMENT_ID.name),
+        "sections",
+        "章节",
+        lambda s: _with_folders(s, s.sections_df(), DOCUMENT_ID.name),
         [*DOC_KEY, *SECTIONS.exported()],
     ),  # fmt: skip
     # one row per cell: for code and CSV users, too long and too narrow for a sheet
     Dataset(
-        "tables", None, lambda s: _with_folders(s, s.table_cells_df(), DOCUMENT_ID.name),
+        "tables",
+        None,
+        lambda s: _with_folders(s, s.table_cells_df(), DOCUMENT_ID.name),
         [*DOC_KEY, *TABLES.exported(), *CELLS.exported()],
     ),  # fmt: skip
 ]
@@ -353,7 +361,9 @@ def _write_xlsx(
     for d, df in sheets:
         human = _human(d, df)
         formats = _cell_formats(d, df)
-        archived = [c.name for c in d.cols].index("archived") if any(c.name == "archived" for c in d.cols) else None
+        archived = (
+            [c.name for c in d.cols].index("archived") if any(c.name == "archived" for c in d.cols) else None
+        )
         rows = []
         for n, r in enumerate(human.itertuples(index=False)):
             row: list[Any] = [_excel_value(v, c.kind) for v, c in zip(r, d.cols, strict=True)]
@@ -366,7 +376,9 @@ def _write_xlsx(
         cols = [excel.Column(c.zh, PLAIN_INT if c.plain else NUMBER_FORMATS.get(c.kind)) for c in d.cols]
         per_sheet = excel.MAX_ROWS - 1
         starts = range(0, len(rows), per_sheet)
-        chunks = [(rows[i : i + per_sheet], marks[i : i + per_sheet] if marks else None) for i in starts] or [([], None)]
+        chunks = [(rows[i : i + per_sheet], marks[i : i + per_sheet] if marks else None) for i in starts] or [
+            ([], None)
+        ]
         for n, (chunk, marked) in enumerate(chunks, 1):
             book.sheet(
                 d.sheet if n == 1 else f"{d.sheet}({n})",

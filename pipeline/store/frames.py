@@ -59,7 +59,9 @@ class FramesMixin:
         for col, dtype in dtypes.items():
             if dtype == UTC_TIME and col in df.columns:
                 df[col] = pd.to_datetime(df[col], utc=True)  # SQLite drops the zone: put it back
-        return df.astype({c: t for c, t in dtypes.items() if c in df.columns and t not in (UTC_TIME, "object")})
+        return df.astype(
+            {c: t for c, t in dtypes.items() if c in df.columns and t not in (UTC_TIME, "object")}
+        )
 
     @staticmethod
     def _doc_filters(stmt: sa.Select, unit: str | None, year: int | None) -> sa.Select:
@@ -164,7 +166,6 @@ class FramesMixin:
         return self._read(stmt, {"id": "Int64", **INGEST_FILES.dtypes()})
 
 
-
 # -- the same frames from one contract document, without a database ------------------------------------
 
 FRAME_NAMES = ("figures", "checks", "sections", "tables")
@@ -205,7 +206,11 @@ def contract_frames(doc: dict) -> dict[str, pd.DataFrame]:
     table_fields = fields(TABLES)
     cell_names = [f.name for f in CELLS.fields]  # row, col, text
     rows = [
-        {**key, **{f.name: f.value(t) for f in table_fields}, **dict(zip(cell_names, (r, c, text), strict=True))}
+        {
+            **key,
+            **{f.name: f.value(t) for f in table_fields},
+            **dict(zip(cell_names, (r, c, text), strict=True)),
+        }
         for t in doc.get(TABLES.key) or []
         for r, cells in enumerate(t.get(cells_key) or [])
         for c, text in enumerate(cells)

@@ -174,7 +174,8 @@ class IngestLogMixin:
     def run_failing_checks(self, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
         """Failing checks of the documents run `run_id` stored or found stored: unit, year, file, rule, message."""
         docs = sa.select(ingest_files.c.document_id).where(
-            ingest_files.c.run_id == run_id, ingest_files.c.status.in_((FileStatus.OK.value, FileStatus.DUPLICATE.value))
+            ingest_files.c.run_id == run_id,
+            ingest_files.c.status.in_((FileStatus.OK.value, FileStatus.DUPLICATE.value)),
         )
         stmt = (
             sa.select(documents.c.unit, documents.c.year, documents.c.path, checks.c.rule, checks.c.message)

@@ -125,7 +125,9 @@ def failing_checks(store: Store, unit: str | None = None, year: int | None = Non
     finest = {d: numbers.finest_by_unit(fs.values()) for d, fs in by_doc.items()}
 
     evidence, pages, decimals = [], [], []
-    for doc_id, ids, stated in zip(checks["document_id"], checks["figures"].fillna(""), checks["stated"], strict=True):
+    for doc_id, ids, stated in zip(
+        checks["document_id"], checks["figures"].fillna(""), checks["stated"], strict=True
+    ):
         known = by_doc.get(int(doc_id), {})
         listed = [f for f in str(ids).split(",") if f]
         involved = [known[f] for f in listed if f in known]

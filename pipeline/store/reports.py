@@ -153,7 +153,13 @@ class ReportsMixin:
         return sha
 
     def _save(
-        self, conn: Connection, doc: dict, sha: str, path: str, version: str, run_id: int | None,
+        self,
+        conn: Connection,
+        doc: dict,
+        sha: str,
+        path: str,
+        version: str,
+        run_id: int | None,
         archived: str | None = None,
     ) -> SaveResult:
         self._lock_sha(conn, sha)
@@ -164,7 +170,9 @@ class ReportsMixin:
         ).first()
         if existing is not None and existing.status == DocStatus.OK and existing.extractor_version == version:
             if archived and existing.archived != archived:  # a store older than its archive
-                conn.execute(documents.update().where(documents.c.id == existing.id).values(archived=archived))
+                conn.execute(
+                    documents.update().where(documents.c.id == existing.id).values(archived=archived)
+                )
             self._file_row(
                 conn, run_id, path, sha, FileStatus.DUPLICATE, Message("already_stored"), existing.id
             )
@@ -184,7 +192,9 @@ class ReportsMixin:
         else:
             doc_id = existing.id
             self._delete_children(conn, doc_id)
-            conn.execute(documents.update().where(documents.c.id == doc_id).values(**values, updated_at=stamp))
+            conn.execute(
+                documents.update().where(documents.c.id == doc_id).values(**values, updated_at=stamp)
+            )
             # A failed file that now extracts is new data, not a replacement of data.
             outcome = "replaced" if existing.status == DocStatus.OK else "inserted"
             previous = existing.extractor_version if existing.status == DocStatus.OK else None
@@ -282,7 +292,13 @@ class ReportsMixin:
         conn.execute(report_tables.insert(), rows)
         row_col_text = [f.column for f in CELLS.fields]
         cells = [
-            dict(zip(["table_id", *row_col_text], (row_id, r, c, None if text is None else str(text)), strict=True))
+            dict(
+                zip(
+                    ["table_id", *row_col_text],
+                    (row_id, r, c, None if text is None else str(text)),
+                    strict=True,
+                )
+            )
             for row_id, t in zip(_row_ids(conn, report_tables, doc_id), items, strict=True)
             for r, cells_ in enumerate(t.get(cells_key) or [])
             for c, text in enumerate(cells_)
@@ -296,7 +312,10 @@ class ReportsMixin:
         with self._writer.begin() as conn:
             conn.execute(
                 documents.update()
-                .where(documents.c.sha256 == sha256, sa.or_(documents.c.archived.is_(None), documents.c.archived != archived))
+                .where(
+                    documents.c.sha256 == sha256,
+                    sa.or_(documents.c.archived.is_(None), documents.c.archived != archived),
+                )
                 .values(archived=archived)
             )
 
@@ -344,7 +363,11 @@ class ReportsMixin:
         `level` as ints; everything else as stored.
         """
         with self.engine.connect() as conn:
-            d = conn.execute(sa.select(*self._present(documents)).where(documents.c.id == document_id)).mappings().first()
+            d = (
+                conn.execute(sa.select(*self._present(documents)).where(documents.c.id == document_id))
+                .mappings()
+                .first()
+            )
             if d is None:
                 raise KeyError(f"no document {document_id}")
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 INT, FLOAT, TEXT, DATE, TIME = "int", "float", "text", "date", "datetime"
 UTC_TIME = "datetime64[ns, UTC]"
 
+
 class DocStatus(StrEnum):
     """A stored document: extracted and stored, or a file that failed (its error kept)."""
 
@@ -371,13 +372,18 @@ ingest_files = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     *_columns(
         INGEST_FILES,
-        run_id=sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id", ondelete="CASCADE"), index=True),
+        run_id=sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("ingest_runs.id", ondelete="CASCADE"), index=True
+        ),
         document_id=sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="SET NULL")),
     ),
     sa.CheckConstraint(f"status IN {FILE_STATUSES}", name="ingest_files_status"),
 )
 
-TABLES_OF = {e.table: t for e, t in ((SECTIONS, sections), (FIGURES, figures), (CHECKS, checks), (TABLES, report_tables))}
+TABLES_OF = {
+    e.table: t
+    for e, t in ((SECTIONS, sections), (FIGURES, figures), (CHECKS, checks), (TABLES, report_tables))
+}
 
 # Order matters for counts() and for dropping: children before parents.
 ALL_TABLES = (

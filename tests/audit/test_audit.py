@@ -177,7 +177,7 @@ def test_hostile_text_renders_inert(tmp_path: Path) -> None:
             "figures": [f["id"] for f in amounts],
             "expected": 160,
             "stated": 161,
-            "message": f"=HYPERLINK(\"http://x\") {SCRIPT} {IMG}",
+            "message": f'=HYPERLINK("http://x") {SCRIPT} {IMG}',
             "evidence": {"text": f"{SCRIPT}{IMG}"},
         }
     )
@@ -212,12 +212,26 @@ def test_xlsx_lists_the_same_findings_as_the_html(seed_doc: dict, tmp_path: Path
     doc = copy.deepcopy(seed_doc)
     slip = _slip(doc)
     doc["checks"].append(
-        {"id": "c-unv", "rule": "ratio", "status": "unverifiable", "figures": slip["figures"][:1],
-         "expected": None, "stated": 15.84, "message": "比率的分母没有在报告中找到。"}
+        {
+            "id": "c-unv",
+            "rule": "ratio",
+            "status": "unverifiable",
+            "figures": slip["figures"][:1],
+            "expected": None,
+            "stated": 15.84,
+            "message": "比率的分母没有在报告中找到。",
+        }
     )
     doc["checks"].append(
-        {"id": "c-ok", "rule": "sum", "status": "pass", "figures": slip["figures"][:2],
-         "expected": 1, "stated": 1, "message": "这一项相符。"}
+        {
+            "id": "c-ok",
+            "rule": "sum",
+            "status": "pass",
+            "figures": slip["figures"][:2],
+            "expected": 1,
+            "stated": 1,
+            "message": "这一项相符。",
+        }
     )
     other = copy.deepcopy(doc)  # a second report: the same unit a year later
     other["source"]["sha256"] = "0" * 64
@@ -230,7 +244,9 @@ def test_xlsx_lists_the_same_findings_as_the_html(seed_doc: dict, tmp_path: Path
     ws = wb["问题"]
     assert [c.value for c in ws[1]] == FINDING_COLUMNS
     rows = [dict(zip(FINDING_COLUMNS, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
-    per_doc = sum(c["status"] in ("fail", "unverifiable") for c in doc["checks"])  # passing ones are no findings
+    per_doc = sum(
+        c["status"] in ("fail", "unverifiable") for c in doc["checks"]
+    )  # passing ones are no findings
     assert len(rows) == len(html_msgs) == 2 * per_doc
     assert sorted(r["说明"] for r in rows) == sorted(html_msgs)
     slip_row = next(r for r in rows if r["说明"] == slip["message"] and r["年度"] == doc["report"]["year"])
@@ -303,7 +319,9 @@ def test_cli_audit_shows_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(tmp_path:
     lines = piped.stderr.splitlines()
     assert lines[0] == "error: broken.pdf: not a PDF (no %PDF- header)" and len(lines) == 2, lines
     assert lines[1].startswith("audited 2 file(s): 1 report(s), 1 failed")  # no bar, no escape codes
-    assert (tmp_path / "pipe" / "index.html").read_text(encoding="utf-8").count("提取失败：不是 PDF 文件") == 1
+    assert (tmp_path / "pipe" / "index.html").read_text(encoding="utf-8").count(
+        "提取失败：不是 PDF 文件"
+    ) == 1
 
 
 def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
@@ -312,7 +330,9 @@ def test_cli_audits_a_store(seed_doc: dict, tmp_path: Path) -> None:
     with storage.Store(url) as store:
         store.save_report(copy.deepcopy(seed_doc), path=str(SEED), extractor_version="test")
         store.record_failure(str(tmp_path / "broken.pdf"), "1" * 64, "not a PDF")  # as an older pipeline did
-        store.record_failure(str(tmp_path / "big.pdf"), "2" * 64, Message("too_large", size_mb=600.0, limit_mb=500.0))
+        store.record_failure(
+            str(tmp_path / "big.pdf"), "2" * 64, Message("too_large", size_mb=600.0, limit_mb=500.0)
+        )
     out = tmp_path / "out"
     assert main(["audit", "--db", url, "--out", str(out)]) == 0
     (page,) = _report_pages(out)
@@ -345,7 +365,9 @@ def test_cli_audits_a_store_from_before_the_chinese_reasons(tmp_path: Path) -> N
         assert "not a PDF (no %PDF- header)" in csv.read_text(encoding="utf-8-sig")
         (copy_,) = export(store, "sqlite", tmp_path / "copy")  # every table copied, the new columns NULL
     with sqlite3.connect(copy_) as conn:
-        assert conn.execute("SELECT error, error_zh FROM documents").fetchall() == [("not a PDF (no %PDF- header)", None)]
+        assert conn.execute("SELECT error, error_zh FROM documents").fetchall() == [
+            ("not a PDF (no %PDF- header)", None)
+        ]
 
 
 # --- in a real browser -------------------------------------------------------------------------------------
@@ -364,7 +386,9 @@ document.body.setAttribute('data-probe', first+'|'+shown);
 
 
 def _chromium() -> str | None:
-    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    return next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
 
 
 def test_report_page_in_headless_chromium(seed_doc: dict, tmp_path: Path) -> None:
@@ -377,13 +401,23 @@ def test_report_page_in_headless_chromium(seed_doc: dict, tmp_path: Path) -> Non
     (page,) = _report_pages(tmp_path / "audit")
     shot = tmp_path / "shot.png"
     flags = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600",
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1200,1600",
     ]
     url = page.resolve().as_uri()
     subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True)
-    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = subprocess.run(
+        [*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
 
     # The DOM as the browser built it: the finding's text, its crop, and our script ran (it makes the
     # sortable headers focusable), which it would not have done had the CSP blocked it.
@@ -398,7 +432,11 @@ def test_report_page_in_headless_chromium(seed_doc: dict, tmp_path: Path) -> Non
     source = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source)
     probe.write_text(source.replace("</body>", f"<script>{_PROBE}</script></body>"), encoding="utf-8")
     dom2 = subprocess.run(
-        [*flags, "--dump-dom", probe.resolve().as_uri()], capture_output=True, text=True, timeout=120, check=True
+        [*flags, "--dump-dom", probe.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     seen = re.search(r'data-probe="([^"]*)"', dom2)
     assert seen, dom2[-2000:]

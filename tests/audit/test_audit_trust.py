@@ -46,8 +46,15 @@ def _with_unverifiable(doc: dict) -> dict:
     doc = copy.deepcopy(doc)
     f = next(f for f in doc["figures"] if f["kind"] == "percent")
     doc["checks"].append(
-        {"id": "c-unv", "rule": "ratio", "status": "unverifiable", "figures": [f["id"]], "expected": None,
-         "stated": f["value"], "message": f"{f['label']} {f['text']}：报告未给出可核对的基数，无法验证"}  # fmt: skip
+        {
+            "id": "c-unv",
+            "rule": "ratio",
+            "status": "unverifiable",
+            "figures": [f["id"]],
+            "expected": None,
+            "stated": f["value"],
+            "message": f"{f['label']} {f['text']}：报告未给出可核对的基数，无法验证",
+        }  # fmt: skip
     )
     return doc
 
@@ -148,7 +155,7 @@ def test_fail_and_unverifiable_counted_apart_with_a_jump_list(seed_doc: dict, tm
     (page,) = tmp_path.glob("report-*.html")
     text = page.read_text(encoding="utf-8")
     assert "问题：未通过 1 项，无法核验 1 项" in text
-    assert re.search(r'class="bad">未通过 <b>1</b>', text) and re.search(r'无法核验 <b>1</b>', text)
+    assert re.search(r'class="bad">未通过 <b>1</b>', text) and re.search(r"无法核验 <b>1</b>", text)
     jump = re.search(r'<nav class="jump"><ol>(.*?)</ol></nav>', text, re.S)
     assert jump, text[:2000]
     anchors = re.findall(r'href="#(check-\d+)"', jump.group(1))
@@ -175,7 +182,11 @@ def test_report_pages_link_their_neighbours(seed_doc: dict, tmp_path: Path) -> N
 
 def _table_finding(doc: dict) -> tuple[dict, dict]:
     doc = copy.deepcopy(doc)
-    score = next(f for f in doc["figures"] if (f.get("label") or "").startswith("垃圾分类") and f["label"].endswith("得分"))
+    score = next(
+        f
+        for f in doc["figures"]
+        if (f.get("label") or "").startswith("垃圾分类") and f["label"].endswith("得分")
+    )
     cap = next(f for f in doc["figures"] if f["label"] == score["label"].replace("得分", "分值"))
     check = {"id": "c-cap", "rule": "score_cap", "status": "fail", "figures": [score["id"], cap["id"]],
              "expected": cap["value"], "stated": cap["value"] + 1, "message": "得分超过分值", "result": score["id"]}  # fmt: skip

@@ -233,7 +233,10 @@ def test_the_views_give_reasons_in_chinese_and_an_older_stores_in_english(tmp_pa
         store.record_failure(str(tmp_path / "a.pdf"), "1" * 64, Message("encrypted"))
         store.record_failure(str(tmp_path / "b.pdf"), None, Message("empty_file"))  # no sha256: no document
     views = install_views(db)
-    assert reasons(db) == (["PDF 已加密（需要密码才能打开）"], ["PDF 已加密（需要密码才能打开）", "空文件（0 字节）"])
+    assert reasons(db) == (
+        ["PDF 已加密（需要密码才能打开）"],
+        ["PDF 已加密（需要密码才能打开）", "空文件（0 字节）"],
+    )
 
     conn = sqlite3.connect(db)  # the same store as a pipeline from before the Chinese reasons left it
     for name in views:
@@ -243,4 +246,7 @@ def test_the_views_give_reasons_in_chinese_and_an_older_stores_in_english(tmp_pa
     conn.commit()
     conn.close()
     install_views(db)
-    assert reasons(db) == (["encrypted PDF (a password is needed)"], ["encrypted PDF (a password is needed)", "empty file (0 bytes)"])
+    assert reasons(db) == (
+        ["encrypted PDF (a password is needed)"],
+        ["encrypted PDF (a password is needed)", "empty file (0 bytes)"],
+    )

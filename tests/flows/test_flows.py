@@ -159,7 +159,9 @@ def test_batch_records_every_file_and_makes_artifacts(harness: None, tmp_path: P
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
         )
     by_key = {a.key: a for a in artifacts}
     assert by_key["ingest-summary"].type == "table"
@@ -295,10 +297,16 @@ def test_inbox_files_are_moved_with_reasons(harness: None, tmp_path: Path) -> No
     assert {k: summary[k] for k in ("ok", "duplicate", "failed")} == {"ok": 4, "duplicate": 1, "failed": 3}
     assert [p for p in inbox.iterdir() if p.is_file()] == []
     processed = sorted(p.name for p in (inbox / "processed").iterdir())
-    assert processed == sorted(files[k].name for k in ("seed-cid", "seed-gov", "seed-word", "table-selfeval", "duplicate"))
+    assert processed == sorted(
+        files[k].name for k in ("seed-cid", "seed-gov", "seed-word", "table-selfeval", "duplicate")
+    )
     failed = sorted(p.name for p in (inbox / "failed").iterdir())
     assert failed == sorted(
-        [n for k in ("corrupt", "encrypted", "not_pdf") for n in (files[k].name, files[k].name + ".reason.txt")]
+        [
+            n
+            for k in ("corrupt", "encrypted", "not_pdf")
+            for n in (files[k].name, files[k].name + ".reason.txt")
+        ]
     )
     rows = Store(db).ingest_files_df(summary["run_id"])
     zh = {Path(p).name: r for p, r in zip(rows["path"], rows["reason_zh"])}
@@ -347,7 +355,10 @@ def test_a_process_worker_runs_the_ingest_report_deployment(
                 timeout=240,
                 poll_interval=1,
             )
-        assert run.state is not None and run.state.is_completed(), (run.state, (tmp_path / "worker.log").read_text())
+        assert run.state is not None and run.state.is_completed(), (
+            run.state,
+            (tmp_path / "worker.log").read_text(),
+        )
     finally:
         kill_group(worker)
 
@@ -396,8 +407,14 @@ def test_the_dask_batch_reports_to_the_real_server(
     with _api(prefect_server), get_client(sync_client=True) as client:
         deadline = time.monotonic() + 30
         while True:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            done = [r for r in runs if r.state and r.state.is_completed() and r.task_key.startswith("ingest_document")]
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            done = [
+                r
+                for r in runs
+                if r.state and r.state.is_completed() and r.task_key.startswith("ingest_document")
+            ]
             if len(done) == 4 or time.monotonic() > deadline:
                 break
             time.sleep(1)
@@ -470,7 +487,9 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
             while True:
                 scheduled = client.read_flow_runs(
                     deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[dep.id])),
-                    flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=StateType(any_=[ST.SCHEDULED]))),
+                    flow_run_filter=FlowRunFilter(
+                        state=FlowRunFilterState(type=StateType(any_=[ST.SCHEDULED]))
+                    ),
                 )
                 if scheduled or time.monotonic() > deadline:
                     break
@@ -482,7 +501,11 @@ def test_serve_starts_a_server_schedules_the_inbox_and_runs_it(tmp_path: Path, m
             run = run_deployment(dep.id, timeout=240, poll_interval=1)
             assert run.state is not None and run.state.is_completed(), (run.state, "".join(seen))
         assert (inbox / "processed" / "report.pdf").exists()
-        assert (inbox / "failed" / "not-a-report.pdf.reason.txt").read_text(encoding="utf-8").startswith("不是 PDF 文件")
+        assert (
+            (inbox / "failed" / "not-a-report.pdf.reason.txt")
+            .read_text(encoding="utf-8")
+            .startswith("不是 PDF 文件")
+        )
         assert Store(db).counts()["documents"] == 2
 
         proc.send_signal(signal.SIGTERM)  # a graceful stop takes its server down with it

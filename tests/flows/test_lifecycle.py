@@ -44,7 +44,18 @@ def _wait_for(what: str, cond, proc: subprocess.Popen, deadline_s: float = 600) 
 
 
 def _ingest(folder: Path, db: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline", "ingest", str(folder), "--db", f"sqlite:///{db}", "--workers", "2", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "ingest",
+        str(folder),
+        "--db",
+        f"sqlite:///{db}",
+        "--workers",
+        "2",
+        *extra,
+    ]
 
 
 def test_sigterm_stops_the_batch_and_leaves_no_process(tmp_path: Path, marker: str) -> None:
@@ -58,7 +69,11 @@ def test_sigterm_stops_the_batch_and_leaves_no_process(tmp_path: Path, marker: s
         proc = subprocess.Popen(_ingest(folder, db), env=marked_env(marker), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # fmt: skip
     try:
-        _wait_for("every sample stored", lambda: _count(db, "SELECT count(*) FROM ingest_files") >= len(SAMPLES), proc)
+        _wait_for(
+            "every sample stored",
+            lambda: _count(db, "SELECT count(*) FROM ingest_files") >= len(SAMPLES),
+            proc,
+        )
         proc.send_signal(signal.SIGTERM)  # the command only, as a service manager would
         rc = proc.wait(120)
     finally:
@@ -80,7 +95,11 @@ def test_a_killed_batch_run_again_finishes_the_rest(tmp_path: Path, marker: str)
         proc = subprocess.Popen(_ingest(tmp_path / "in", db), env=marked_env(marker), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
-        _wait_for("two reports stored", lambda: _count(db, "SELECT count(*) FROM documents WHERE status = 'ok'") >= 2, proc)
+        _wait_for(
+            "two reports stored",
+            lambda: _count(db, "SELECT count(*) FROM documents WHERE status = 'ok'") >= 2,
+            proc,
+        )
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its Prefect API, its extraction workers: all at once
         proc.wait(10)
     finally:

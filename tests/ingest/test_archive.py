@@ -49,7 +49,9 @@ def test_archive_sits_beside_a_sqlite_store(tmp_path: Path, monkeypatch: pytest.
     assert archive_dir(f"sqlite:///{tmp_path / 'db' / 'reports.db'}") == tmp_path / "elsewhere"
 
 
-def test_served_inbox_file_moved_to_processed_keeps_its_crop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_served_inbox_file_moved_to_processed_keeps_its_crop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What `serve`'s flow does to each inbox file (ingest, then file it away), then `audit --db`."""
     monkeypatch.delenv("PIPELINE_ARCHIVE_DIR", raising=False)
     inbox = tmp_path / "inbox"
@@ -83,7 +85,9 @@ def test_served_inbox_file_moved_to_processed_keeps_its_crop(tmp_path: Path, mon
     assert (out / "pdf" / f"{sha[:12]}.pdf").read_bytes() == SEED.read_bytes()
 
 
-def test_a_store_moved_with_its_archive_still_finds_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_moved_with_its_archive_still_finds_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PIPELINE_ARCHIVE_DIR", raising=False)
     src = tmp_path / "in" / "report.pdf"
     src.parent.mkdir()
@@ -142,7 +146,9 @@ def test_the_inbox_flow_itself_archives_what_it_files_away(tmp_path: Path) -> No
     inbox.mkdir()
     shutil.copy(SEED, inbox / "seed-gov.pdf")
     url = f"sqlite:///{tmp_path / 'store' / 'reports.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "PIPELINE_ARCHIVE_DIR"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "PIPELINE_ARCHIVE_DIR"
+    }
     env.update(
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_HOME=str(tmp_path / "prefect"),

@@ -38,7 +38,10 @@ def store(tmp_path: Path) -> Store:
 def _rows(store: Store, run_id: int) -> dict[str, tuple[str, str | None]]:
     df = store.ingest_files_df(run_id)
     assert df["path"].is_unique, "a file has two rows in one run"
-    return {Path(p).name: (s, r if isinstance(r, str) else None) for p, s, r in zip(df["path"], df["status"], df["reason"])}
+    return {
+        Path(p).name: (s, r if isinstance(r, str) else None)
+        for p, s, r in zip(df["path"], df["status"], df["reason"])
+    }
 
 
 # -- the structural guards, on bytes -------------------------------------------------------------------
@@ -50,7 +53,14 @@ def test_real_reports_pass_the_guards() -> None:
 
 
 def test_each_guard_refuses_its_kind(tmp_path: Path) -> None:
-    for name in ("bomb.pdf", "length-cycle.pdf", "absurd-length.pdf", "nested.pdf", "huge-page.pdf", "many-pages.pdf"):
+    for name in (
+        "bomb.pdf",
+        "length-cycle.pdf",
+        "absurd-length.pdf",
+        "nested.pdf",
+        "huge-page.pdf",
+        "many-pages.pdf",
+    ):
         maker, words = HOSTILE[name]
         reason = structural_problem(maker(tmp_path / name).read_bytes())
         assert reason is not None and words in reason, (name, reason)
@@ -82,7 +92,9 @@ def test_flate_layers_are_undone_one_by_one(tmp_path: Path) -> None:
     inner = zlib.compress(b"\0" * (40 << 20), 9)
     assert len(inner) < (1 << 20)
     body = b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>\nstream\n" % len(zlib.compress(inner))
-    pdf = write_pdf(tmp_path / "two.pdf", [b"<< /Type /Catalog >>", body + zlib.compress(inner) + b"\nendstream"])
+    pdf = write_pdf(
+        tmp_path / "two.pdf", [b"<< /Type /Catalog >>", body + zlib.compress(inner) + b"\nendstream"]
+    )
     assert "decompression bomb" in structural_problem(pdf.read_bytes())
 
 
@@ -174,7 +186,9 @@ def test_a_full_disk_stops_the_batch_at_once_and_keeps_what_is_stored(
 
     def full(self: Store, *args: object, **kw: object) -> object:
         calls["n"] += 1
-        raise sa.exc.OperationalError("INSERT INTO documents ...", {}, sqlite3.OperationalError("database or disk is full"))
+        raise sa.exc.OperationalError(
+            "INSERT INTO documents ...", {}, sqlite3.OperationalError("database or disk is full")
+        )
 
     monkeypatch.setattr(Store, "save_report", full)
     with pytest.raises(BatchStopped) as exc:
@@ -185,7 +199,9 @@ def test_a_full_disk_stops_the_batch_at_once_and_keeps_what_is_stored(
     monkeypatch.setattr(Store, "save_report", real)
     docs = store.documents_df()
     assert list(docs["status"]) == ["ok"]  # what was stored is intact
-    again = ingest_paths(list(discover(folder)), store, workers=1)  # the disk has room again: the rest goes in
+    again = ingest_paths(
+        list(discover(folder)), store, workers=1
+    )  # the disk has room again: the rest goes in
     assert (again["ok"], again["duplicate"]) == (len(SAMPLES) - 1, 1)
 
 
@@ -197,7 +213,9 @@ def _sha(path: Path) -> str:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_a_read_only_store_is_queried_and_exported_unchanged(store: Store, tmp_path: Path) -> None:
@@ -241,7 +259,12 @@ def test_a_corrupt_store_is_one_line_naming_it(tmp_path: Path) -> None:
         Store(f"sqlite:///{bad}")
     assert str(bad) in str(exc.value) and "corrupt" in str(exc.value)
     r = _cli("export", "--format", "json", "--out", str(tmp_path / "out"), "--db", f"sqlite:///{bad}")
-    assert r.returncode == 3 and r.stderr.count("\n") == 1 and "corrupt" in r.stderr and "Traceback" not in r.stderr
+    assert (
+        r.returncode == 3
+        and r.stderr.count("\n") == 1
+        and "corrupt" in r.stderr
+        and "Traceback" not in r.stderr
+    )
 
 
 def test_an_unreachable_postgres_is_one_line() -> None:

@@ -81,7 +81,14 @@ def test_every_kind_of_file_gets_its_status(store: Store, tmp_path: Path) -> Non
     assert len(rows) == len(out)  # one row per file, no more
     by_path = dict(zip(rows["path"], rows["status"]))
     assert by_path == {o.path: o.status for o in out.values()}
-    assert run_summary(store, run) == {"run_id": run, "files": 9, "ok": 4, "duplicate": 1, "failed": 4, "ocr_pages": 0}
+    assert run_summary(store, run) == {
+        "run_id": run,
+        "files": 9,
+        "ok": 4,
+        "duplicate": 1,
+        "failed": 4,
+        "ocr_pages": 0,
+    }
     docs = store.documents_df()
     # four reports, and the three bad files that have bytes (the missing one has no sha256)
     assert sorted(docs["status"]) == ["failed"] * 3 + ["ok"] * 4
@@ -163,7 +170,9 @@ def test_discover_folders_globs_files_and_missing(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     for name in ("a/1.pdf", "a/b/2.PDF", "a/notes.txt", "c.pdf"):
         (tmp_path / name).write_bytes(b"%PDF-")
-    found = list(discover([tmp_path / "a", str(tmp_path / "*.pdf"), tmp_path / "c.pdf", tmp_path / "gone.pdf"]))
+    found = list(
+        discover([tmp_path / "a", str(tmp_path / "*.pdf"), tmp_path / "c.pdf", tmp_path / "gone.pdf"])
+    )
     assert found == [
         str(tmp_path / "a" / "1.pdf"),
         str(tmp_path / "a" / "b" / "2.PDF"),

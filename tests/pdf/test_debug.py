@@ -39,12 +39,19 @@ def _ink(im: Image.Image, px: tuple[int, int, int, int], border: int) -> int:
 
 def _one_line(report: Report, page: int, failing: bool) -> list:
     bad = debug.failing_figures(report)
-    return [f for f in report.figures if f.page == page and f.table is None and (f.id in bad) == failing
-            and len(debug.figure_boxes(report, f, page)) == 1]
+    return [
+        f
+        for f in report.figures
+        if f.page == page
+        and f.table is None
+        and (f.id in bad) == failing
+        and len(debug.figure_boxes(report, f, page)) == 1
+    ]
 
 
 def test_figures_are_framed_in_their_kind_colour_and_failing_ones_in_red(
-        extracted: Callable[[Path], Report]) -> None:
+    extracted: Callable[[Path], Report],
+) -> None:
     report = extracted(SEED)
     ov = debug.overlay(SEED, 3, report, resolution=150)
     im = ov.image
@@ -69,7 +76,9 @@ def test_figures_are_framed_in_their_kind_colour_and_failing_ones_in_red(
         assert (_left_edge(im, px, normal_w) == {colour}) == (f in bad), f.id
         assert _ink(im, px, 4) < 90, f.id  # the frame holds the printed digits
     assert ov.figures == len([f for f in report.figures if debug.figure_boxes(report, f, 3)])
-    assert ov.failing == len([f for f in report.figures if f.page == 3 and f.id in debug.failing_figures(report)])
+    assert ov.failing == len(
+        [f for f in report.figures if f.page == 3 and f.id in debug.failing_figures(report)]
+    )
     # one swatch per kind in the legend strip
     strip = im.crop((0, int(page_h) + 1, im.width, im.height))
     colours = {c for _, c in strip.getcolors(1 << 24)}
@@ -94,7 +103,9 @@ def test_headings_and_tables_are_outlined(extracted: Callable[[Path], Report]) -
     assert ov.headings == len(headings) > 0
     for s in headings:
         box = debug.heading_boxes(report, s)[0]
-        assert s.title[:2] in "".join(g.text for p in report.paragraphs if p.index == s.paragraph for g in p.glyphs if g)
+        assert s.title[:2] in "".join(
+            g.text for p in report.paragraphs if p.index == s.paragraph for g in p.glyphs if g
+        )
         px = ov.to_pixels((box[0] - 1.5, box[1] - 1.5, box[2] + 1.5, box[3] + 1.5))
         assert _left_edge(ov.image, px) == {debug.HEADING}, s.id
 
@@ -106,13 +117,20 @@ def test_headings_and_tables_are_outlined(extracted: Callable[[Path], Report]) -
     px = ov.to_pixels(outline)
     assert _left_edge(ov.image, px) == {debug.TABLE}
     cell_figure = next(f for f in table_report.figures if f.table == tid)
-    px = ov.to_pixels((cell_figure.bbox[0] + 1.5, cell_figure.bbox[1] + 1.5,
-                       cell_figure.bbox[2] - 1.5, cell_figure.bbox[3] - 1.5))  # inside the cell's rules
+    px = ov.to_pixels(
+        (
+            cell_figure.bbox[0] + 1.5,
+            cell_figure.bbox[1] + 1.5,
+            cell_figure.bbox[2] - 1.5,
+            cell_figure.bbox[3] - 1.5,
+        )
+    )  # inside the cell's rules
     assert _left_edge(ov.image, px) == {debug.KIND_COLOURS[cell_figure.kind]}
 
 
-def test_words_are_counted_and_labels_need_no_cjk_font(extracted: Callable[[Path], Report],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_words_are_counted_and_labels_need_no_cjk_font(
+    extracted: Callable[[Path], Report], monkeypatch: pytest.MonkeyPatch
+) -> None:
     report = extracted(TABLE)
     with pdfplumber.open(TABLE) as pdf:
         n_words = len(pdf.pages[0].extract_words())
@@ -134,7 +152,9 @@ def test_cli_writes_the_png_and_says_what_it_drew(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("page", ["0", "9"])
-def test_cli_refuses_a_page_the_pdf_does_not_have(page: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_refuses_a_page_the_pdf_does_not_have(
+    page: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["debug", str(SEED), "--page", page, "--out", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == f"error: seed-gov.pdf: no page {page}: the PDF has 8 pages\n"
     assert not (tmp_path / "x.png").exists()
@@ -148,7 +168,9 @@ def test_cli_names_the_file_it_cannot_read(tmp_path: Path, capsys: pytest.Captur
     assert main(["debug", str(tmp_path / "gone.pdf"), "--out", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == "error: gone.pdf: file not found\n"
     broken = tmp_path / "broken.pdf"
-    broken.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n")
+    broken.write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n"
+    )
     assert main(["debug", str(broken), "--page", "3", "--out", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == "error: broken.pdf: PDF has no pages\n"
     assert not (tmp_path / "x.png").exists()
@@ -177,9 +199,18 @@ def test_a_table_running_on_is_outlined_on_each_page_it_stands_on(tmp_path: Path
     from pipeline.extract import extract
     from testkit.synth import Block, render_pdf
 
-    rows = [["项目", "预算数（万元）", "执行数（万元）"]] + [[f"项目{i}", f"{100 + i}.50", f"{90 + i}.25"] for i in range(60)]
-    pdf = render_pdf([Block("title", "2021年度部门整体支出绩效自评报告"), Block("heading", "一、项目支出情况"),
-                      Block("para", "本年度项目支出情况如下表。"), Block("table", rows=rows)], tmp_path / "long.pdf")
+    rows = [["项目", "预算数（万元）", "执行数（万元）"]] + [
+        [f"项目{i}", f"{100 + i}.50", f"{90 + i}.25"] for i in range(60)
+    ]
+    pdf = render_pdf(
+        [
+            Block("title", "2021年度部门整体支出绩效自评报告"),
+            Block("heading", "一、项目支出情况"),
+            Block("para", "本年度项目支出情况如下表。"),
+            Block("table", rows=rows),
+        ],
+        tmp_path / "long.pdf",
+    )
     report = extract(pdf)
     (table,) = report.tables
     assert len(table.pages) >= 2

@@ -68,13 +68,19 @@ def test_seed_metadata_and_outline(corpus_case, extracted) -> None:
     doc = to_contract(extracted(corpus_case("seed-word")))
     assert doc["report"] == {
         "title": "2020年度望城区机关事务中心部门整体支出预算绩效自评报告",
-        "unit": "望城区机关事务中心", "year": 2020, "date": "2021-01-26",
+        "unit": "望城区机关事务中心",
+        "year": 2020,
+        "date": "2021-01-26",
         "doc_type": "部门整体支出绩效自评报告",  # the vocabulary's name for the title's genre
     }
     titles = [(s["level"], s["number"], s["title"]) for s in doc["sections"]]
     assert len(titles) == 19
-    assert titles[:4] == [(1, "一", "单位基本情况"), (1, "二", "整体预算支出情况"), (2, "1", "基本支出情况"),
-                          (2, "2", "项目支出情况")]
+    assert titles[:4] == [
+        (1, "一", "单位基本情况"),
+        (1, "二", "整体预算支出情况"),
+        (2, "1", "基本支出情况"),
+        (2, "2", "项目支出情况"),
+    ]
     # run-in heading: the title stops at 。, the body follows
     assert (2, "1", "疫情防控全力以赴") in titles
     # the eleven duties ending in ； are a list, not headings
@@ -118,21 +124,30 @@ def test_table_cells_become_figures_with_units_and_labels_from_headers(corpus_ca
 def test_form_without_ruling_takes_its_unit_from_the_declaration(corpus_case, extracted) -> None:
     doc = to_contract(extracted(corpus_case("real-B04")))
     amounts = [(f["label"], f["value"], f["unit"]) for f in doc["figures"]]
-    assert amounts[:4] == [("计划生育转移支付资金合计年度预算资金总额", 1084.25, "万元"), ("中央补助", 668, "万元"),
-                           ("市级资金", 343, "万元"), ("本级资金", 73.25, "万元")]
+    assert amounts[:4] == [
+        ("计划生育转移支付资金合计年度预算资金总额", 1084.25, "万元"),
+        ("中央补助", 668, "万元"),
+        ("市级资金", 343, "万元"),
+        ("本级资金", 73.25, "万元"),
+    ]
     assert len(amounts) == 12
 
 
 def test_number_cut_from_its_unit_across_lines_and_pages(tmp_path: Path) -> None:
     full = "本单位编制内人员共计若干名其中行政人员共计若干名事业人员共计若干名全部在岗"
-    pdf = draw(tmp_path / "split.pdf", [
-        ["2023年度测试单位整体支出绩效自评报告", "一、基本情况",
-         full[:30] + "51",
-         "人，其中在职人员40人，退休人员11人。" ,
-         full[:30] + "预算",
-         ],
-        ["828.69万元，实际支出959.98万元。"],
-    ])
+    pdf = draw(
+        tmp_path / "split.pdf",
+        [
+            [
+                "2023年度测试单位整体支出绩效自评报告",
+                "一、基本情况",
+                full[:30] + "51",
+                "人，其中在职人员40人，退休人员11人。",
+                full[:30] + "预算",
+            ],
+            ["828.69万元，实际支出959.98万元。"],
+        ],
+    )
     report = extract(pdf)
     figs = [(f.value, f.unit, f.page) for f in report.figures]
     assert (51, "人", 1) in figs  # "51" at a line end, "人" on the next line
@@ -144,12 +159,17 @@ def test_number_cut_from_its_unit_across_lines_and_pages(tmp_path: Path) -> None
 
 
 def test_chinese_numerals_full_width_digits_and_ranges(tmp_path: Path) -> None:
-    pdf = draw(tmp_path / "numerals.pdf", [[
-        "2022年度测试局项目支出绩效自评报告",
-        "项目总投资三千万元，其中设备购置两千元。",
-        "年度预算１２３.４５万元，执行率９８．５％。",
-        "专项资金1.2亿元，满意度90%-95%，受益群众约300人。",
-    ]])
+    pdf = draw(
+        tmp_path / "numerals.pdf",
+        [
+            [
+                "2022年度测试局项目支出绩效自评报告",
+                "项目总投资三千万元，其中设备购置两千元。",
+                "年度预算１２３.４５万元，执行率９８．５％。",
+                "专项资金1.2亿元，满意度90%-95%，受益群众约300人。",
+            ]
+        ],
+    )
     doc = to_contract(extract(pdf))
     got = [(f["value"], f["unit"], f["kind"], f["qualifier"]) for f in doc["figures"]]
     assert (3000, "万元", "amount", None) in got
@@ -165,21 +185,29 @@ def test_chinese_numerals_full_width_digits_and_ranges(tmp_path: Path) -> None:
 
 
 def test_years_dates_ordinals_and_codes_are_not_figures(tmp_path: Path) -> None:
-    pdf = draw(tmp_path / "noise.pdf", [[
-        "2021年度测试中心整体支出绩效自评报告",
-        "截至2021年12月31日，第1名，统一社会信用代码11430100MB1234567X，3-6岁幼儿，行政主楼7、8层。",
-        "开展为期4个月的排查工作，在30日内下达。",
-    ]])
+    pdf = draw(
+        tmp_path / "noise.pdf",
+        [
+            [
+                "2021年度测试中心整体支出绩效自评报告",
+                "截至2021年12月31日，第1名，统一社会信用代码11430100MB1234567X，3-6岁幼儿，行政主楼7、8层。",
+                "开展为期4个月的排查工作，在30日内下达。",
+            ]
+        ],
+    )
     doc = to_contract(extract(pdf))
     assert [f for f in doc["figures"] if f["kind"] != "count" or f["unit"] == "人"] == []
 
 
-@pytest.mark.parametrize("make,reason", [
-    ("text", "not a PDF"),
-    ("truncated", "corrupt"),
-    ("encrypted", "encrypted"),
-    ("blank", "no text layer"),
-])
+@pytest.mark.parametrize(
+    "make,reason",
+    [
+        ("text", "not a PDF"),
+        ("truncated", "corrupt"),
+        ("encrypted", "encrypted"),
+        ("blank", "no text layer"),
+    ],
+)
 def test_bad_files_fail_with_one_line_naming_file_and_reason(tmp_path: Path, make: str, reason: str) -> None:
     path = tmp_path / f"{make}.pdf"
     if make == "text":
@@ -194,8 +222,12 @@ def test_bad_files_fail_with_one_line_naming_file_and_reason(tmp_path: Path, mak
     with pytest.raises(ReportError) as err:
         extract(path)
     assert err.value.file == path.name and reason in err.value.reason
-    res = subprocess.run([sys.executable, "-m", "pipeline", "extract", str(path), "--json", str(tmp_path / "o.json")],
-                         capture_output=True, text=True, cwd=REPO)
+    res = subprocess.run(
+        [sys.executable, "-m", "pipeline", "extract", str(path), "--json", str(tmp_path / "o.json")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and path.name in lines[0] and reason in lines[0]
@@ -226,13 +258,21 @@ def test_cli_output_validates_against_the_contract(pdf: Path, tmp_path: Path, ex
 def test_cli_writes_json_to_a_file_and_to_stdout(tmp_path: Path) -> None:
     pdf = SAMPLES / "table-selfeval.pdf"
     out = tmp_path / "out" / "r.json"
-    res = subprocess.run([sys.executable, "-m", "pipeline", "extract", str(pdf), "--json", str(out)],
-                         capture_output=True, text=True, cwd=REPO)
+    res = subprocess.run(
+        [sys.executable, "-m", "pipeline", "extract", str(pdf), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["source"]["file"] == "table-selfeval.pdf" and len(doc["source"]["sha256"]) == 64
-    res = subprocess.run([sys.executable, "-m", "pipeline", "extract", str(pdf), "--json", "-"],
-                         capture_output=True, text=True, cwd=REPO)
+    res = subprocess.run(
+        [sys.executable, "-m", "pipeline", "extract", str(pdf), "--json", "-"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert json.loads(res.stdout)["figures"] == doc["figures"]
 
 

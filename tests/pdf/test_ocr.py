@@ -144,12 +144,14 @@ def test_boxes_become_lines_of_glyphs_in_page_points() -> None:
 def test_characters_stand_where_the_engine_places_them() -> None:
     # "预算 12万元" as rapidocr 3 gives it: a box per character but the space, and the confidences of
     # the line's characters, the space's included (so one short): 预 .99 算 .98 space .50 l .61 2 .97 万 .99
-    chars = [("预", 0.99, [(100, 100), (120, 100), (120, 130), (100, 130)]),
-             ("算", 0.98, [(124, 100), (144, 100), (144, 130), (124, 130)]),
-             ("l", 0.50, [(170, 100), (180, 100), (180, 130), (170, 130)]),
-             ("2", 0.61, [(181, 100), (191, 100), (191, 130), (181, 130)]),
-             ("万", 0.97, [(194, 100), (214, 100), (214, 130), (194, 130)]),
-             ("元", 0.99, [(216, 100), (236, 100), (236, 130), (216, 130)])]
+    chars = [
+        ("预", 0.99, [(100, 100), (120, 100), (120, 130), (100, 130)]),
+        ("算", 0.98, [(124, 100), (144, 100), (144, 130), (124, 130)]),
+        ("l", 0.50, [(170, 100), (180, 100), (180, 130), (170, 130)]),
+        ("2", 0.61, [(181, 100), (191, 100), (191, 130), (181, 130)]),
+        ("万", 0.97, [(194, 100), (214, 100), (214, 130), (194, 130)]),
+        ("元", 0.99, [(216, 100), (236, 100), (236, 130), (216, 130)]),
+    ]
     box = ([(96, 100), (240, 100), (240, 130), (96, 130)], "预算 l2万元", 0.93, chars)
     lines, places = ocr.boxes_to_lines([box], 1, 2.0, (600, 800), 0.0)
     assert lines[0].text == "预算 12万元"  # the look-alike fixed, the glyphs still one per character
@@ -164,18 +166,28 @@ def test_characters_stand_where_the_engine_places_them() -> None:
 
 def test_figures_get_the_confidence_of_their_box_and_doubtful_failures_say_so() -> None:
     page = Page(1, 595, 842, ocr="scan", ocr_boxes=[((70, 100, 300, 115), 0.62), ((70, 130, 300, 145), 0.99)])
-    figs = [Figure("f1", "amount", 82.69, "万元", "82.69万元", 1, (120, 101, 160, 114), None),
-            Figure("f2", "amount", 10, "万元", "10万元", 1, (120, 131, 150, 144), None),
-            Figure("f3", "percent", 90, "%", "90%", 1, (200, 131, 220, 144), None)]
+    figs = [
+        Figure("f1", "amount", 82.69, "万元", "82.69万元", 1, (120, 101, 160, 114), None),
+        Figure("f2", "amount", 10, "万元", "10万元", 1, (120, 131, 150, 144), None),
+        Figure("f3", "percent", 90, "%", "90%", 1, (200, 131, 220, 144), None),
+    ]
     report = Report(source=Source("scan.pdf", "0" * 64, 1, ocr_pages=[1]), pages=[page], figures=figs)
-    report.checks = [Check("c1", "ratio", "fail", ["f2", "f1", "f3"], 12.09, 90.0, "预算执行率：……"),
-                     Check("c2", "sum", "fail", ["f2", "f3"], 1.0, 2.0, "合计：……"),
-                     Check("c3", "sum", "pass", ["f1", "f2"], 1.0, 1.0, "一致")]
+    report.checks = [
+        Check("c1", "ratio", "fail", ["f2", "f1", "f3"], 12.09, 90.0, "预算执行率：……"),
+        Check("c2", "sum", "fail", ["f2", "f3"], 1.0, 2.0, "合计：……"),
+        Check("c3", "sum", "pass", ["f1", "f2"], 1.0, 1.0, "一致"),
+    ]
     figure_confidence(report)
-    assert [(f.ocr_confidence, f.low_confidence) for f in figs] == [(0.62, True), (0.99, False), (0.99, False)]
+    assert [(f.ocr_confidence, f.low_confidence) for f in figs] == [
+        (0.62, True),
+        (0.99, False),
+        (0.99, False),
+    ]
     flag_doubtful_checks(report)
     c1, c2, c3 = report.checks
-    assert c1.message.startswith("预算执行率：……") and "82.69万元（0.62）" in c1.message and "OCR" in c1.message
+    assert (
+        c1.message.startswith("预算执行率：……") and "82.69万元（0.62）" in c1.message and "OCR" in c1.message
+    )
     assert c2.message == "合计：……" and c3.message == "一致"
     doc = to_contract(report)
     assert doc["source"]["ocr_pages"] == [1]
@@ -211,8 +223,14 @@ def test_a_scanned_report_reads_like_its_text_twin(twin: tuple[dict, dict, Path]
     assert text["source"]["ocr_pages"] == [] and scan["source"]["ocr_pages"] == [1]
     assert _figures(scan) == _figures(text)
     assert _figures(text)[:8] == [
-        ("count", 25, "人"), ("count", 23, "人"), ("amount", 828.69, "万元"), ("amount", 780.5, "万元"),
-        ("percent", 94.18, "%"), ("amount", 605.2, "万元"), ("amount", 175.3, "万元"), ("percent", 98.5, "%"),
+        ("count", 25, "人"),
+        ("count", 23, "人"),
+        ("amount", 828.69, "万元"),
+        ("amount", 780.5, "万元"),
+        ("percent", 94.18, "%"),
+        ("amount", 605.2, "万元"),
+        ("amount", 175.3, "万元"),
+        ("percent", 98.5, "%"),
     ]
     # the ruled table: found from the rules in the image, its cells filled by OCR, as the text path has it
     # (OCR cannot tell a full-width bracket from a half-width one; parsing folds both)
@@ -222,9 +240,12 @@ def test_a_scanned_report_reads_like_its_text_twin(twin: tuple[dict, dict, Path]
     assert [f["cell"] for f in scan["figures"]] == [f["cell"] for f in text["figures"]]
     assert ("amount", 590, "万元") in _figures(scan) and ("percent", 85.24, "%") in _figures(scan)
     assert [f["label"] for f in scan["figures"]] == [f["label"] for f in text["figures"]]
-    assert [(s["number"], s["title"], s["level"]) for s in scan["sections"]] == \
-        [(s["number"], s["title"], s["level"]) for s in text["sections"]]
-    assert [(c["rule"], c["status"]) for c in scan["checks"]] == [(c["rule"], c["status"]) for c in text["checks"]]
+    assert [(s["number"], s["title"], s["level"]) for s in scan["sections"]] == [
+        (s["number"], s["title"], s["level"]) for s in text["sections"]
+    ]
+    assert [(c["rule"], c["status"]) for c in scan["checks"]] == [
+        (c["rule"], c["status"]) for c in text["checks"]
+    ]
     assert ("ratio", "pass") in [(c["rule"], c["status"]) for c in scan["checks"]]
     assert scan["report"]["year"] == 2023 and scan["report"]["unit"] == text["report"]["unit"]
     for s, t in zip(scan["figures"], text["figures"]):
@@ -235,8 +256,9 @@ def test_a_scanned_report_reads_like_its_text_twin(twin: tuple[dict, dict, Path]
 
 
 @pytest.mark.ocr
-def test_ocr_never_leaves_a_scan_unread(twin: tuple[dict, dict, Path], tmp_path: Path,
-                                        capsys: pytest.CaptureFixture) -> None:
+def test_ocr_never_leaves_a_scan_unread(
+    twin: tuple[dict, dict, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     _, _, scan = twin
     with pytest.raises(ReportError, match="OCR is off"):
         extract(scan, ocr="never")
@@ -246,10 +268,17 @@ def test_ocr_never_leaves_a_scan_unread(twin: tuple[dict, dict, Path], tmp_path:
 
 @pytest.mark.ocr
 def test_a_text_layer_that_is_not_text_is_read_by_ocr(tmp_path: Path) -> None:
-    lines = ["2022年度测试局项目支出绩效自评报告", "", "一、项目资金", "全年预算数256.50万元，执行数230.85万元，执行率90%。"]
+    lines = [
+        "2022年度测试局项目支出绩效自评报告",
+        "",
+        "一、项目资金",
+        "全年预算数256.50万元，执行数230.85万元，执行率90%。",
+    ]
     text = draw(tmp_path / "text.pdf", [lines])
     # a CID font without a Unicode map: what copy-paste gives is private-use characters
-    broken = image_pdf(tmp_path / "broken.pdf", [raster(text, 1)], garbage="".join(chr(0xE000 + n) for n in range(120)))
+    broken = image_pdf(
+        tmp_path / "broken.pdf", [raster(text, 1)], garbage="".join(chr(0xE000 + n) for n in range(120))
+    )
     kept = to_contract(extract(broken, ocr="never"))
     assert kept["figures"] == [] and kept["source"]["ocr_pages"] == []
     doc = to_contract(extract(broken))
@@ -260,20 +289,34 @@ def test_a_text_layer_that_is_not_text_is_read_by_ocr(tmp_path: Path) -> None:
 
 @pytest.mark.ocr
 def test_a_mixed_report_reads_text_pages_as_text_and_a_blank_scan_as_an_empty_page(tmp_path: Path) -> None:
-    second = draw(tmp_path / "second.pdf", [["二、预算执行", "项目支出预算120.00万元，已支出96.00万元，支出率80%。"]], footer=None)
-    pdf = image_pdf(tmp_path / "mixed.pdf", [
-        ["2021年度测试中心整体支出绩效自评报告", "", "一、基本情况", "本中心实有人员12人。"],
-        raster(second, 1, angle=-0.3),
-        blank_scan(),
-    ])
+    second = draw(
+        tmp_path / "second.pdf",
+        [["二、预算执行", "项目支出预算120.00万元，已支出96.00万元，支出率80%。"]],
+        footer=None,
+    )
+    pdf = image_pdf(
+        tmp_path / "mixed.pdf",
+        [
+            ["2021年度测试中心整体支出绩效自评报告", "", "一、基本情况", "本中心实有人员12人。"],
+            raster(second, 1, angle=-0.3),
+            blank_scan(),
+        ],
+    )
     report = extract(pdf)
     assert report.source.ocr_pages == [2, 3]
     assert [p.ocr for p in report.pages] == [None, "scan", "scan"]
     assert report.pages[2].lines == [] and not report.pages[2].has_text
     doc = to_contract(report)
-    assert _figures(doc) == [("count", 12, "人"), ("amount", 120, "万元"), ("amount", 96, "万元"), ("percent", 80, "%")]
+    assert _figures(doc) == [
+        ("count", 12, "人"),
+        ("amount", 120, "万元"),
+        ("amount", 96, "万元"),
+        ("percent", 80, "%"),
+    ]
     assert [f["page"] for f in doc["figures"]] == [1, 2, 2, 2]
-    assert "ocr_confidence" not in doc["figures"][0] and doc["figures"][1]["ocr_confidence"] > ocr.LOW_CONFIDENCE
+    assert (
+        "ocr_confidence" not in doc["figures"][0] and doc["figures"][1]["ocr_confidence"] > ocr.LOW_CONFIDENCE
+    )
     assert [s["title"] for s in doc["sections"]] == ["基本情况", "预算执行"]
 
     store = Store(f"sqlite:///{tmp_path / 'reports.db'}")

@@ -58,9 +58,20 @@ def test_bases_are_consistent(bases: dict[str, P.Base]) -> None:
     assert "579.15" in seed_text() and "579.15" not in P.seed_base_text()
     ten = _ref(bases["seed"], "sum", "所列 10 项")
     assert bases["seed"].figures[ten.figures[0]].value == Fraction("578.95")
-    assert not P.holds(bases["seed"], ten, ten.figures[0], Fraction("579.15"))  # the slip, as the README judges it
+    assert not P.holds(
+        bases["seed"], ten, ten.figures[0], Fraction("579.15")
+    )  # the slip, as the README judges it
     assert P.categories(list(bases.values())) == [
-        "count", "difference", "growth", "ratio", "ratio/table", "ratio_sum", "score_cap/table", "sum", "sum/table"]
+        "count",
+        "difference",
+        "growth",
+        "ratio",
+        "ratio/table",
+        "ratio_sum",
+        "score_cap/table",
+        "sum",
+        "sum/table",
+    ]
 
 
 def test_occurrence_order_locates_repeated_numbers(bases: dict[str, P.Base]) -> None:
@@ -82,7 +93,9 @@ def test_the_generator_records_must_fail_checks_from_arithmetic(bases: dict[str,
             assert P.holds(base, r) and not P.holds(base, r, c.figure, c.value)
         for r in p.still_hold:
             assert P.holds(base, r, c.figure, c.value)
-        assert {r.key for r in p.must_fail + p.still_hold} == {r.key for r in base.checks if c.figure in r.figures}
+        assert {r.key for r in p.must_fail + p.still_hold} == {
+            r.key for r in base.checks if c.figure in r.figures
+        }
         # same printed format, a slip of plausible size
         assert len(c.new.partition(".")[2]) == f.decimals and c.new != c.old
         step = Fraction(1, 10**f.decimals)
@@ -100,7 +113,7 @@ def test_the_generator_records_must_fail_checks_from_arithmetic(bases: dict[str,
         assert len(diff) == 1
         was, now = diff[0]
         starts = [i for i in range(len(was)) if was.startswith(c.old, i)]
-        assert now in {was[:i] + c.new + was[i + len(c.old):] for i in starts}
+        assert now in {was[:i] + c.new + was[i + len(c.old) :] for i in starts}
 
 
 # --- the pipeline on planted and clean reports -------------------------------------------------------
@@ -121,7 +134,9 @@ CAUGHT = [
 
 
 @pytest.mark.parametrize(("name", "rule", "words"), CAUGHT, ids=[f"{n}-{r}" for n, r, _ in CAUGHT])
-def test_a_planted_slip_is_caught_without_false_alarm(bases: dict[str, P.Base], name: str, rule: str, words: str) -> None:
+def test_a_planted_slip_is_caught_without_false_alarm(
+    bases: dict[str, P.Base], name: str, rule: str, words: str
+) -> None:
     base = bases[name]
     target = _ref(base, rule, words) if words else [r for r in base.checks if r.rule == rule][0]
     p = P.plant(base, rule, random.Random(7), ref=target, role="result")
@@ -151,7 +166,9 @@ def test_clean_variants_raise_no_alarm(bases: dict[str, P.Base]) -> None:
 
 def test_a_wrong_completion_rate_is_caught(bases: dict[str, P.Base]) -> None:
     base = bases["seed"]
-    p = P.plant(base, "ratio_sum", random.Random(1), ref=_ref(base, "ratio_sum", "实际预算完成率"), role="result")
+    p = P.plant(
+        base, "ratio_sum", random.Random(1), ref=_ref(base, "ratio_sum", "实际预算完成率"), role="result"
+    )
     assert p is not None and p.caught, p.missed
 
 
@@ -167,9 +184,15 @@ def test_a_wrong_total_before_a_prior_year_figure_is_caught(bases: dict[str, P.B
     assert p is not None and p.caught and not p.false_alarms, (p.missed, p.false_alarms)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="breakdown._stated reads '实际完成58万元，其中…50万元' "
-                   "with 决算支出 8 万元 beside it as a guess (strict=False): when it does not add up it is dropped")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="breakdown._stated reads '实际完成58万元，其中…50万元' "
+    "with 决算支出 8 万元 beside it as a guess (strict=False): when it does not add up it is dropped",
+)
 def test_a_wrong_part_of_a_one_part_breakdown_is_caught(bases: dict[str, P.Base]) -> None:
     base = bases["seed"]
-    p = P.plant(base, "sum", random.Random(1), ref=_ref(base, "sum", "公共机构节能及配套实际完成"), role="operand")
+    p = P.plant(
+        base, "sum", random.Random(1), ref=_ref(base, "sum", "公共机构节能及配套实际完成"), role="operand"
+    )
     assert p is not None and p.caught, p.missed

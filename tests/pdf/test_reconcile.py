@@ -20,8 +20,18 @@ def fig(fid: str, value: float, unit: str = "万元", text: str | None = None) -
     decimals = len(number.split(".")[1]) if "." in number else 0
     kind = {"%": "percent", "人": "count", "分": "score"}.get(unit, "amount")
     factor = yuan_per().get(unit)
-    return Figure(id=fid, kind=kind, value=value, unit=unit, text=text, page=1, bbox=None, section=None,
-                  decimals=decimals, value_yuan=value * factor if factor else None)
+    return Figure(
+        id=fid,
+        kind=kind,
+        value=value,
+        unit=unit,
+        text=text,
+        page=1,
+        bbox=None,
+        section=None,
+        decimals=decimals,
+        value_yuan=value * factor if factor else None,
+    )
 
 
 def verdict(figures: list[Figure], rel: Relation) -> str:
@@ -31,7 +41,13 @@ def verdict(figures: list[Figure], rel: Relation) -> str:
 
 def test_rounded_percentage_holds_within_half_its_last_decimal() -> None:
     num, den = fig("a", 121.86, text="121.86"), fig("b", 833.84, text="833.84")
-    assert verdict([num, den, fig("r", 14.61, "%", "14.61%")], Relation("ratio", fig("r", 14.61, "%", "14.61%"), [num, den])) == "pass"
+    assert (
+        verdict(
+            [num, den, fig("r", 14.61, "%", "14.61%")],
+            Relation("ratio", fig("r", 14.61, "%", "14.61%"), [num, den]),
+        )
+        == "pass"
+    )
     # 121.865 / 833.835 is 14.6150…: 14.62 (from 14.615) is still reachable, 14.63 is not
     edge = fig("e", 14.62, "%", "14.62%")
     assert verdict([num, den, edge], Relation("ratio", edge, [num, den])) == "pass"
@@ -47,12 +63,20 @@ def test_sum_of_many_rounded_parts() -> None:
     stated = fig("t", 579.15, text="579.15万元")
     assert verdict([*parts, stated], Relation("sum", stated, parts)) == "fail"
     # rounded parts may add up to one cent off the rounded total and still be consistent
-    a, b, t = fig("a", 390.55, text="390.55万元"), fig("b", 190.89, text="190.89万元"), fig("t", 581.45, text="581.45万元")
+    a, b, t = (
+        fig("a", 390.55, text="390.55万元"),
+        fig("b", 190.89, text="190.89万元"),
+        fig("t", 581.45, text="581.45万元"),
+    )
     assert verdict([a, b, t], Relation("sum", t, [a, b])) == "pass"
 
 
 def test_whole_amount_beside_finer_ones_is_read_at_the_finest_precision() -> None:
-    parts = [fig("a", 2970, text="2970万元"), fig("b", 670, text="670万元"), fig("c", 57.97, text="57.97万元")]
+    parts = [
+        fig("a", 2970, text="2970万元"),
+        fig("b", 670, text="670万元"),
+        fig("c", 57.97, text="57.97万元"),
+    ]
     total = fig("t", 3698, text="3698万元")
     # the document prints cents (57.97, 828.69), so 3698 万元 means 3698.00
     finer = [*parts, total, fig("x", 828.69, text="828.69万元")]
@@ -155,25 +179,33 @@ def test_table_rules_and_a_planted_score(checks) -> None:
 
 
 def test_a_quantity_restated_with_another_value(tmp_path: Path) -> None:
-    pdf = draw(tmp_path / "repeat.pdf", [[
-        "2022年度测试局部门整体支出绩效自评报告",
-        "一、预算情况",
-        "本年度基本支出预算120.50万元。",
-        "二、存在的问题",
-        "本年度基本支出预算125.50万元，执行中有所调整。",
-    ]])
+    pdf = draw(
+        tmp_path / "repeat.pdf",
+        [
+            [
+                "2022年度测试局部门整体支出绩效自评报告",
+                "一、预算情况",
+                "本年度基本支出预算120.50万元。",
+                "二、存在的问题",
+                "本年度基本支出预算125.50万元，执行中有所调整。",
+            ]
+        ],
+    )
     report = extract(pdf)
     rep = [c for c in report.checks if c.rule == "repeat"]
     assert len(rep) == 1 and rep[0].status == "fail"
     assert "120.50" in rep[0].message and "第 1 页" in rep[0].message
 
 
-@pytest.mark.parametrize("line,status", [
-    ("本年支出110万元，上年支出100万元，比上年增长10%。", "pass"),
-    ("本年支出95万元，上年支出100万元，比上年下降5%。", "pass"),
-    ("本年支出95万元，上年支出100万元，比上年下降8%。", "fail"),
-    ("本年支出95万元，比上年下降8%。", "unverifiable"),
-])
+@pytest.mark.parametrize(
+    "line,status",
+    [
+        ("本年支出110万元，上年支出100万元，比上年增长10%。", "pass"),
+        ("本年支出95万元，上年支出100万元，比上年下降5%。", "pass"),
+        ("本年支出95万元，上年支出100万元，比上年下降8%。", "fail"),
+        ("本年支出95万元，比上年下降8%。", "unverifiable"),
+    ],
+)
 def test_growth_against_the_prior_year(tmp_path: Path, line: str, status: str) -> None:
     pdf = draw(tmp_path / "growth.pdf", [["2022年度测试局整体支出绩效自评报告", "一、支出情况", line]])
     growth = [c for c in extract(pdf).checks if c.rule == "growth"]
@@ -181,10 +213,15 @@ def test_growth_against_the_prior_year(tmp_path: Path, line: str, status: str) -
 
 
 def test_a_breakdown_with_one_named_part_is_not_a_slip(tmp_path: Path) -> None:
-    pdf = draw(tmp_path / "one.pdf", [[
-        "2022年度测试局整体支出绩效自评报告",
-        "离退休51人（含招待所退休人员22人）；遗属8人，本年度因其中一位去世减少1人。",
-    ]])
+    pdf = draw(
+        tmp_path / "one.pdf",
+        [
+            [
+                "2022年度测试局整体支出绩效自评报告",
+                "离退休51人（含招待所退休人员22人）；遗属8人，本年度因其中一位去世减少1人。",
+            ]
+        ],
+    )
     assert not [c for c in extract(pdf).checks if c.status == "fail"]
 
 
@@ -200,12 +237,17 @@ def test_every_check_names_its_figures_and_says_what_it_found(corpus_case, extra
 
 
 def test_a_breakdown_ends_at_the_semicolon_that_closes_it(tmp_path: Path) -> None:
-    pdf = draw(tmp_path / "semi.pdf", [[
-        "2021年度测试局部门整体支出绩效自评报告",
-        "年末在职人员1,235人，其中行政人员42人，事业人员1,193人；离退休人员560人。",
-        "“三公”经费支出36.14万元，较上年38.19万元下降5.37%，其中：公务接待费5.47万元，",
-        "公务用车运行维护费30.67万元。",
-    ]])
+    pdf = draw(
+        tmp_path / "semi.pdf",
+        [
+            [
+                "2021年度测试局部门整体支出绩效自评报告",
+                "年末在职人员1,235人，其中行政人员42人，事业人员1,193人；离退休人员560人。",
+                "“三公”经费支出36.14万元，较上年38.19万元下降5.37%，其中：公务接待费5.47万元，",
+                "公务用车运行维护费30.67万元。",
+            ]
+        ],
+    )
     cs = extract(pdf).checks
     assert not [c for c in cs if c.status == "fail"]
     people = next(c for c in cs if c.rule == "sum" and c.stated == 1235)

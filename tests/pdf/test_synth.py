@@ -61,8 +61,12 @@ def test_blocks_from_text_reads_the_seed(seed_blocks: list[Block]) -> None:
     assert seed_blocks[0].text.startswith("2020 年度望城区机关事务中心部门")
     headings = [b.text for b in seed_blocks if b.kind == "heading"]
     assert [h for h in headings if heading_level(h) == 1] == [
-        "一、单位基本情况", "二、整体预算支出情况", "三、整体支出绩效情况",
-        "四、存在的问题及原因分析", "五、下一步改进措施", "六、其他需要说明的情况",
+        "一、单位基本情况",
+        "二、整体预算支出情况",
+        "三、整体支出绩效情况",
+        "四、存在的问题及原因分析",
+        "五、下一步改进措施",
+        "六、其他需要说明的情况",
     ]
     assert "(1) 基本支出情况" in headings and "(2) 项目支出情况" in headings
     paras = [b.text for b in seed_blocks if b.kind == "para"]
@@ -111,7 +115,9 @@ def test_layouts_differ(seed_pdfs: dict[str, Path]) -> None:
         body = {"gov": "UMing", "cid": "STSong", "tight": "UKai", "word": "ZenHei"}[name]
         assert any(body in f for f in fonts), (name, fonts)
     assert seen["word"][:2] == (612, 792) and seen["gov"][:2] == (595, 842)
-    assert len({pages for _w, _h, pages in seen.values()}) > 1  # different sizes and margins paginate differently
+    assert (
+        len({pages for _w, _h, pages in seen.values()}) > 1
+    )  # different sizes and margins paginate differently
 
 
 def test_numbers_are_cut_across_lines(seed_pdfs: dict[str, Path]) -> None:
@@ -119,8 +125,11 @@ def test_numbers_are_cut_across_lines(seed_pdfs: dict[str, Path]) -> None:
     cuts = []
     for name, path in seed_pdfs.items():
         lines = [s for _h, b, _f in _regions(path, name) for s in b.splitlines()]
-        cuts += [(name, a, b) for a, b in zip(lines, lines[1:], strict=False)
-                 if re.search(r"\d$", a.rstrip()) and re.match(r"[\d.%]", b.lstrip())]
+        cuts += [
+            (name, a, b)
+            for a, b in zip(lines, lines[1:], strict=False)
+            if re.search(r"\d$", a.rstrip()) and re.match(r"[\d.%]", b.lstrip())
+        ]
     assert cuts, "no number was cut by a line break in any layout"
 
 
@@ -154,7 +163,9 @@ def _expected_cells(block: Block) -> list[list[str | None]]:
         for c in range(c0, c1 + 1)
         if (r, c) != (r0, c0)
     }
-    return [[None if (r, c) in hidden else cell for c, cell in enumerate(row)] for r, row in enumerate(block.rows)]
+    return [
+        [None if (r, c) in hidden else cell for c, cell in enumerate(row)] for r, row in enumerate(block.rows)
+    ]
 
 
 def _table_rows(path: Path) -> tuple[list[list[str | None]], int]:
@@ -179,7 +190,10 @@ def test_selfeval_table_cells_are_found(layout: str, tmp_path: Path) -> None:
 
 def test_long_table_continues_without_repeating_its_header(tmp_path: Path) -> None:
     rows = [["项目名称", "预算数（万元）", "执行数（万元）", "执行率"]]
-    rows += [[f"专项{i}：行政中心日常运转保障", f"{100 + i}.50", f"{90 + i}.25", f"{90 + i % 10}.00%"] for i in range(60)]
+    rows += [
+        [f"专项{i}：行政中心日常运转保障", f"{100 + i}.50", f"{90 + i}.25", f"{90 + i % 10}.00%"]
+        for i in range(60)
+    ]
     block = Block("table", rows=rows, col_widths=[3, 1.2, 1.2, 1])
     path = render_pdf([Block("title", "表格"), block, Block("para", "表后正文。")], tmp_path / "t.pdf", "gov")
     got, pages = _table_rows(path)

@@ -328,7 +328,12 @@ def test_the_terminal_table_escapes_what_a_report_carries() -> None:
     from pipeline.cli.store import Shown, print_rich
 
     out = io.StringIO()  # not a terminal: rich adds no escapes of its own, so any would be the report's
-    print_rich(Shown("单位\x1b[31m红", ["file", "message"], [[ESC_NAME, "[bold]不是标记[/bold]\x07"]], wide={"message"}), out)
+    print_rich(
+        Shown(
+            "单位\x1b[31m红", ["file", "message"], [[ESC_NAME, "[bold]不是标记[/bold]\x07"]], wide={"message"}
+        ),
+        out,
+    )
     shown = out.getvalue()
     assert "\x1b" not in shown and "\x07" not in shown
     assert "单位\\x1b[31m红" in shown and "[bold]不是标记[/bold]\\x07" in shown  # rich markup printed as text

@@ -32,30 +32,107 @@ def _doc() -> dict:
         "schema_version": 1,
         "extractor_version": "test",
         "source": {"file": "report.pdf", "sha256": sha, "pages": 3},
-        "report": {"title": "2021年度某局部门整体支出绩效自评报告", "unit": "某局", "year": 2021,
-                   "date": "2022-03-01", "doc_type": "部门整体支出绩效自评报告"},  # fmt: skip
+        "report": {
+            "title": "2021年度某局部门整体支出绩效自评报告",
+            "unit": "某局",
+            "year": 2021,
+            "date": "2022-03-01",
+            "doc_type": "部门整体支出绩效自评报告",
+        },  # fmt: skip
         "sections": [],
         "figures": [
-            {**fig, "id": "f1", "kind": "amount", "value": NOISY_PART, "unit": "万元", "text": "75.93万元",
-             "label": "公用经费", "value_yuan": 759300.0000000006},  # fmt: skip
-            {**fig, "id": "f2", "kind": "amount", "value": 0.2, "unit": "万元", "text": "0.2万元", "label": "其他"},
-            {**fig, "id": "f3", "kind": "amount", "value": 75.93, "unit": "万元", "text": "75.93万元", "label": "合计",
-             "page": 3},  # fmt: skip
-            {**fig, "id": "f4", "kind": "count", "value": 51.0, "unit": "人", "text": "51人", "label": "在职人员"},
-            {**fig, "id": "f5", "kind": "percent", "value": 15.840000000000002, "unit": "%", "text": "15.84%",
-             "label": "增幅"},  # fmt: skip
-            {**fig, "id": "f6", "kind": "amount", "value": 343.0, "unit": "万元", "text": "343万元", "label": "项目支出"},
+            {
+                **fig,
+                "id": "f1",
+                "kind": "amount",
+                "value": NOISY_PART,
+                "unit": "万元",
+                "text": "75.93万元",
+                "label": "公用经费",
+                "value_yuan": 759300.0000000006,
+            },  # fmt: skip
+            {
+                **fig,
+                "id": "f2",
+                "kind": "amount",
+                "value": 0.2,
+                "unit": "万元",
+                "text": "0.2万元",
+                "label": "其他",
+            },
+            {
+                **fig,
+                "id": "f3",
+                "kind": "amount",
+                "value": 75.93,
+                "unit": "万元",
+                "text": "75.93万元",
+                "label": "合计",
+                "page": 3,
+            },  # fmt: skip
+            {
+                **fig,
+                "id": "f4",
+                "kind": "count",
+                "value": 51.0,
+                "unit": "人",
+                "text": "51人",
+                "label": "在职人员",
+            },
+            {
+                **fig,
+                "id": "f5",
+                "kind": "percent",
+                "value": 15.840000000000002,
+                "unit": "%",
+                "text": "15.84%",
+                "label": "增幅",
+            },  # fmt: skip
+            {
+                **fig,
+                "id": "f6",
+                "kind": "amount",
+                "value": 343.0,
+                "unit": "万元",
+                "text": "343万元",
+                "label": "项目支出",
+            },
         ],
         "checks": [
-            {"id": "c1", "rule": "sum", "status": "fail", "figures": ["f1", "f2", "f3"], "expected": NOISY_TOTAL,
-             "stated": 75.93, "message": "合计：所列 2 项合计 76.13 万元，报告称 75.93 万元，相差 0.20 万元",
-             "result": "f3", "difference": NOISY_GAP, "evidence": None},  # fmt: skip
-            {"id": "c2", "rule": "count", "status": "pass", "figures": ["f4"], "expected": 51.0, "stated": 51.0,
-             "message": "在职人员：一致", "result": "f4", "difference": None, "evidence": None},  # fmt: skip
+            {
+                "id": "c1",
+                "rule": "sum",
+                "status": "fail",
+                "figures": ["f1", "f2", "f3"],
+                "expected": NOISY_TOTAL,
+                "stated": 75.93,
+                "message": "合计：所列 2 项合计 76.13 万元，报告称 75.93 万元，相差 0.20 万元",
+                "result": "f3",
+                "difference": NOISY_GAP,
+                "evidence": None,
+            },  # fmt: skip
+            {
+                "id": "c2",
+                "rule": "count",
+                "status": "pass",
+                "figures": ["f4"],
+                "expected": 51.0,
+                "stated": 51.0,
+                "message": "在职人员：一致",
+                "result": "f4",
+                "difference": None,
+                "evidence": None,
+            },  # fmt: skip
         ],
         "tables": [
-            {"id": "t1", "page": 2, "pages": [2], "title": "表1 支出明细（万元）", "unit": "万元",
-             "rows": [["项目", "预算数", "执行数"], ["公用经费", "80.00", "75.93"], ["其他", None, "0.2"]]},  # fmt: skip
+            {
+                "id": "t1",
+                "page": 2,
+                "pages": [2],
+                "title": "表1 支出明细（万元）",
+                "unit": "万元",
+                "rows": [["项目", "预算数", "执行数"], ["公用经费", "80.00", "75.93"], ["其他", None, "0.2"]],
+            },  # fmt: skip
         ],
         "warnings": [],
     }
@@ -89,7 +166,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
     s = Store(db_url)
     archived = tmp_path / "archive" / f"{_doc()['source']['sha256']}.pdf"
-    s.save_report(_doc(), path=str(tmp_path / "某局" / "report.pdf"), extractor_version="test", archived=str(archived))
+    s.save_report(
+        _doc(), path=str(tmp_path / "某局" / "report.pdf"), extractor_version="test", archived=str(archived)
+    )
     yield s
     s.close()
 
@@ -137,7 +216,11 @@ def test_xlsx_has_each_table_as_a_grid_under_its_title(store: Store, tmp_path: P
     title = grid[0][0]
     assert "表1 支出明细（万元）" in title and "某局" in title and "2021" in title and "第 2 页" in title
     assert ws.cell(2, 1).font.bold
-    assert [r[:3] for r in grid[1:4]] == [["项目", "预算数", "执行数"], ["公用经费", "80.00", "75.93"], ["其他", None, "0.2"]]
+    assert [r[:3] for r in grid[1:4]] == [
+        ["项目", "预算数", "执行数"],
+        ["公用经费", "80.00", "75.93"],
+        ["其他", None, "0.2"],
+    ]
 
 
 def test_csv_and_parquet_carry_no_float_noise(store: Store, tmp_path: Path) -> None:
@@ -146,7 +229,9 @@ def test_csv_and_parquet_carry_no_float_noise(store: Store, tmp_path: Path) -> N
     assert figs.set_index("数据编号")["数值"].to_dict() == {
         "f1": "75.93", "f2": "0.2", "f3": "75.93", "f4": "51", "f5": "15.84", "f6": "343",
     }  # fmt: skip
-    checks = pd.read_csv(tmp_path / "csv" / "checks.csv", encoding="utf-8-sig", dtype=str).set_index("校验编号")
+    checks = pd.read_csv(tmp_path / "csv" / "checks.csv", encoding="utf-8-sig", dtype=str).set_index(
+        "校验编号"
+    )
     assert (checks.loc["c1", "计算值"], checks.loc["c1", "差额(报告值-计算值)"]) == ("76.13", "-0.20")
     assert checks.loc["c1", "页码"] == "2"
 

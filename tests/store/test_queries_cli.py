@@ -25,7 +25,11 @@ from testkit.corpus import CORPUS
 
 pytestmark = pytest.mark.corpus
 ROOT = Path(__file__).resolve().parents[2]
-FILES = [ROOT / "samples" / "seed-gov.pdf", CORPUS / "real-A01-fault" / "report.pdf", CORPUS / "real-A11" / "report.pdf"]
+FILES = [
+    ROOT / "samples" / "seed-gov.pdf",
+    CORPUS / "real-A01-fault" / "report.pdf",
+    CORPUS / "real-A11" / "report.pdf",
+]
 SEED_MESSAGE_END = "合计 578.95 万元，报告称 579.15 万元，相差 0.20 万元"
 
 
@@ -36,7 +40,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for pdf in FILES:
             if not pdf.exists():
                 pytest.skip(f"{pdf} is missing")
-            store.save_report(pipeline.to_contract(pipeline.extract(pdf)), path=str(pdf), extractor_version="test")
+            store.save_report(
+                pipeline.to_contract(pipeline.extract(pdf)), path=str(pdf), extractor_version="test"
+            )
     return path
 
 
@@ -116,7 +122,10 @@ def test_unit_matches_by_a_part_of_its_name(db: Path, capsys: pytest.CaptureFixt
 def test_a_unit_several_match_lists_the_matches(db: Path, capsys: pytest.CaptureFixture) -> None:
     code, out, err = run(capsys, "query", "failing", "--db", str(db), "--unit", "区")
     assert code == 2 and out == ""
-    assert err.strip() == "error: unit '区' matches 2 units: 昆明市西山区第七幼儿园, 望城区机关事务中心; give more of the name"
+    assert (
+        err.strip()
+        == "error: unit '区' matches 2 units: 昆明市西山区第七幼儿园, 望城区机关事务中心; give more of the name"
+    )
 
 
 def test_no_such_unit_lists_the_units(db: Path, capsys: pytest.CaptureFixture) -> None:
@@ -144,7 +153,9 @@ def test_no_failing_checks_is_no_error(db: Path, capsys: pytest.CaptureFixture) 
 
 
 def test_fail_on_findings_exits_3_after_printing(db: Path, capsys: pytest.CaptureFixture) -> None:
-    code, out, _ = run(capsys, "query", "failing", "--db", str(db), "--unit", "桃源", "--fail-on-findings", "--csv")
+    code, out, _ = run(
+        capsys, "query", "failing", "--db", str(db), "--unit", "桃源", "--fail-on-findings", "--csv"
+    )
     assert code == 3
     lines = out.strip().splitlines()
     assert len(lines) == 3 and lines[0].startswith("unit,year,file_name,document_id,check_id,rule,")
@@ -171,11 +182,25 @@ def test_on_a_terminal_the_table_fits_and_wraps(db: Path, columns: int) -> None:
         assert re.sub(r"\s+", "", words) in flat  # wrapped, not cut
     header = next(line.split() for line in shown.splitlines() if "message" in line)
     # what is left out on a narrower terminal: the numbers the message says in words first
-    assert header == {
-        60: ["unit", "check", "message"],
-        100: ["unit", "year", "file", "check", "difference", "pages", "message"],
-        160: ["unit", "year", "file", "check", "rule", "stated", "computed", "difference", "pages", "message"],
-    }[columns]
+    assert (
+        header
+        == {
+            60: ["unit", "check", "message"],
+            100: ["unit", "year", "file", "check", "difference", "pages", "message"],
+            160: [
+                "unit",
+                "year",
+                "file",
+                "check",
+                "rule",
+                "stated",
+                "computed",
+                "difference",
+                "pages",
+                "message",
+            ],
+        }[columns]
+    )
 
 
 def test_label_head_counts_are_integers_and_amounts_keep_their_decimals(
@@ -249,4 +274,6 @@ def test_export_shows_a_bar_on_a_terminal_and_nothing_in_a_pipe(db: Path, tmp_pa
     assert code == 0 and "导出" in shown and "10/10" in shown and "tables.csv" in shown
     piped = cli("export", "--format", "csv", "--out", str(tmp_path / "b"), "--db", str(db))
     assert piped.returncode == 0 and piped.stderr == ""
-    assert piped.stdout.splitlines() == [str(tmp_path / "b" / f"{n}.csv") for n in ["documents", "figures", "checks", "sections", "tables"]]
+    assert piped.stdout.splitlines() == [
+        str(tmp_path / "b" / f"{n}.csv") for n in ["documents", "figures", "checks", "sections", "tables"]
+    ]

@@ -86,18 +86,20 @@ def test_report_frames_are_the_stores_frames(tmp_path: Path) -> None:
     assert len(frames["figures"]) == len(report.figures) > 0
     for name, got in frames.items():
         assert got["document_id"].isna().all()
-        pd.testing.assert_frame_equal(got.drop(columns="document_id"), stored[name].drop(columns="document_id"))
+        pd.testing.assert_frame_equal(
+            got.drop(columns="document_id"), stored[name].drop(columns="document_id")
+        )
 
 
 @pytest.mark.parametrize("spelling", ["relative", "absolute", "home"])
-def test_open_store_takes_a_file_path(
-    spelling: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_open_store_takes_a_file_path(spelling: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
-    given = {"relative": "sub/r.db", "absolute": str(tmp_path / "sub" / "r.db"), "home": "~/sub/r.db"}[spelling]
+    given = {"relative": "sub/r.db", "absolute": str(tmp_path / "sub" / "r.db"), "home": "~/sub/r.db"}[
+        spelling
+    ]
     with pytest.raises(FileNotFoundError, match="no database"):
         pipeline.open_store(given, read_only=True)
     assert not (tmp_path / "sub").exists()

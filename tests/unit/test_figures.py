@@ -41,7 +41,10 @@ def test_a_qualifier_before_the_number_is_kept() -> None:
 
 def test_a_word_that_ends_in_a_qualifier_is_no_qualifier() -> None:
     # 节约 1.5 万元 saved 1.5 万元; 约 1.5 万元 is about 1.5 万元
-    got = [(f.value, f.qualifier) for f in find_figures(normalise("节约1.5万元，约2万元，最近3万元，将近4万元。"))]
+    got = [
+        (f.value, f.qualifier)
+        for f in find_figures(normalise("节约1.5万元，约2万元，最近3万元，将近4万元。"))
+    ]
     assert got == [(1.5, None), (2, "约"), (3, None), (4, "近")]
     norm = normalise("公用经费节约1.5万元。")
     assert [label for label in label_figures(norm, find_figures(norm))] == ["公用经费节约"]

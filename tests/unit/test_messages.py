@@ -48,7 +48,11 @@ def test_a_message_is_its_english_text_and_keeps_its_code_across_processes() -> 
     m = Message("too_large", size_mb=300.4, limit_mb=200.0)
     assert m == "too large (300 MB; the limit is 200 MB)" and "the limit" in m  # a string as before
     back = pickle.loads(pickle.dumps(m))
-    assert (back.code, back.params, back.text("zh")) == ("too_large", m.params, "文件过大（300 MB，上限为 200 MB）")
+    assert (back.code, back.params, back.text("zh")) == (
+        "too_large",
+        m.params,
+        "文件过大（300 MB，上限为 200 MB）",
+    )
     err = pickle.loads(pickle.dumps(ReportError("a.pdf", Message("not_pdf"))))
     assert str(err) == "a.pdf: not a PDF (no %PDF- header)" and err.code == "not_pdf"
     assert err.reason_zh == "不是 PDF 文件（缺少 %PDF- 文件头）"

@@ -365,7 +365,10 @@ def test_a_figure_after_a_dated_comparison_is_the_earlier_year_s(base: str) -> N
     text = f"（一）三公经费\n2023年公务接待费支出1.25万元，{base}1.50万元减少0.25万元，下降16.67%。"
     r = run(text)
     labels = [f.label for f in r.figures]
-    assert labels[1] in ("2022年公务接待费支出", "2022年度公务接待费支出")  # the base says 2022 年 or 2022 年度
+    assert labels[1] in (
+        "2022年公务接待费支出",
+        "2022年度公务接待费支出",
+    )  # the base says 2022 年 or 2022 年度
     assert (labels[0], labels[2]) == ("公务接待费支出", "公务接待费支出减少额")
     assert only(r, "0.25万元").status == "pass"
     # the pair is pinned by the years: a slip in the change is a finding

@@ -25,9 +25,13 @@ def find_prose_figures(report: Report) -> Report:
         # a declared unit (（万元）, 单位：万元) holds until the next heading or page
         if declared and (p.heading or p.page != declared[1]):
             declared = None
-        ctx = {"body_start": p.body_start, "topic": titles.get(p.section or ""), "year": report.meta.year,
-               "carry_subject": bool(prev and not p.heading and prev.section == p.section),
-               "lead_in": _lead_in(prev, titles.get(prev.heading or "")) if prev and not p.heading else ""}
+        ctx = {
+            "body_start": p.body_start,
+            "topic": titles.get(p.section or ""),
+            "year": report.meta.year,
+            "carry_subject": bool(prev and not p.heading and prev.section == p.section),
+            "lead_in": _lead_in(prev, titles.get(prev.heading or "")) if prev and not p.heading else "",
+        }
         d = declared_unit(p.norm)
         if d:
             declared = (d[0], p.page, p.index)
@@ -41,10 +45,25 @@ def find_prose_figures(report: Report) -> Report:
             f = span._.found
             where = p.bbox(f.start, f.end)
             page, box = where if where else (p.page, None)
-            report.figures.append(Figure(
-                id="", kind=f.kind, value=f.value, unit=f.unit, text=p.text[f.start:f.end], page=page, bbox=box,
-                section=p.section, label=span._.label, qualifier=f.qualifier, value_yuan=f.value_yuan,
-                decimals=f.decimals, paragraph=p.index, start=f.start, end=f.end))
+            report.figures.append(
+                Figure(
+                    id="",
+                    kind=f.kind,
+                    value=f.value,
+                    unit=f.unit,
+                    text=p.text[f.start : f.end],
+                    page=page,
+                    bbox=box,
+                    section=p.section,
+                    label=span._.label,
+                    qualifier=f.qualifier,
+                    value_yuan=f.value_yuan,
+                    decimals=f.decimals,
+                    paragraph=p.index,
+                    start=f.start,
+                    end=f.end,
+                )
+            )
     return report
 
 

@@ -62,8 +62,15 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     # 1234.56万 with no 元: money only where the clause speaks of money
     bare_mult = re.compile(rf"(?P<num>{_NUM})\s*(?P<mult>万|亿)(?![元\d.])")
     money_words = re.compile(alternation(units["money_context"]))
-    return {"arabic": arabic, "cn": cn, "before": before, "not_before": not_before, "per_cent": per_cent,
-            "bare_mult": bare_mult, "money_words": money_words}
+    return {
+        "arabic": arabic,
+        "cn": cn,
+        "before": before,
+        "not_before": not_before,
+        "per_cent": per_cent,
+        "bare_mult": bare_mult,
+        "money_words": money_words,
+    }
 
 
 def kind_of(unit: str) -> str:
@@ -89,13 +96,15 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
     taken: list[tuple[int, int]] = []
     for m in pats["arabic"].finditer(norm, start):
         num_start = m.start("num")
-        if _NOT_BEFORE.search(norm[max(0, num_start - 1):num_start]):
+        if _NOT_BEFORE.search(norm[max(0, num_start - 1) : num_start]):
             continue
         if m.group("stray") and "." not in m.group("num") and not norm[:num_start].strip():
             continue  # 1.项目资金…: a list marker, not one 项
         unit = m.group("unit") or m.group("unit2") or m.group("unit3")
-        unit_end = m.end("unit") if m.group("unit") else m.end("unit2") if m.group("unit2") else m.end("unit3")
-        nxt = norm[unit_end:unit_end + 1]
+        unit_end = (
+            m.end("unit") if m.group("unit") else m.end("unit2") if m.group("unit2") else m.end("unit3")
+        )
+        nxt = norm[unit_end : unit_end + 1]
         if nxt and nxt in _UNIT_NOT_FOLLOWED.get(unit, ""):
             continue
         if unit == "元" and nxt and nxt in "/每":  # 元/人: a rate, not an amount (a cell may end in 元)
@@ -104,20 +113,34 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         if m.group("mult"):
             value *= 10_000 if m.group("mult") == "万" else 100_000_000
         sign_at = num_start - 1
-        if sign_at >= 0 and norm[sign_at] in "-−" and not re.search(r"[\d%元人个分]$", norm[max(0, sign_at - 1):sign_at]):
+        if (
+            sign_at >= 0
+            and norm[sign_at] in "-−"
+            and not re.search(r"[\d%元人个分]$", norm[max(0, sign_at - 1) : sign_at])
+        ):
             value = -value
             num_start = sign_at
         qualifier = m.group("qmid") or m.group("qmid2") or m.group("qa")
         window = max(0, num_start - 4)
         qb = pats["before"].search(norm[window:num_start])
-        if qb and pats["not_before"].search(norm[max(0, window + qb.end() - 4):window + qb.end()]):
+        if qb and pats["not_before"].search(norm[max(0, window + qb.end() - 4) : window + qb.end()]):
             qb = None
         if qb and not qualifier:
             qualifier = qb.group("qb")
             num_start = window + qb.start()  # the printed figure is "≤4526.69万元", qualifier and all
         kind = kind_of(unit)
-        found.append(Found(num_start, m.end(), kind, value, unit, decimals_of(m.group("num")), qualifier,
-                           yuan(value, unit)))
+        found.append(
+            Found(
+                num_start,
+                m.end(),
+                kind,
+                value,
+                unit,
+                decimals_of(m.group("num")),
+                qualifier,
+                yuan(value, unit),
+            )
+        )
         taken.append((num_start, m.end()))
     for m in pats["cn"].finditer(norm, start):
         if any(a <= m.start() < b for a, b in taken):
@@ -130,23 +153,35 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         value = parse_cn_number(digits)
         if value is None or value == 0 and digits not in "零〇":
             continue
-        nxt = norm[m.end("unit"):m.end("unit") + 1]
+        nxt = norm[m.end("unit") : m.end("unit") + 1]
         if nxt and nxt in _UNIT_NOT_FOLLOWED.get(unit, ""):
             continue
         qualifier = m.group("qmid") or m.group("qa")
-        found.append(Found(m.start(), m.end(), kind_of(unit), value, unit, decimals_of(digits.replace("点", ".")),
-                           qualifier, yuan(value, unit)))
+        found.append(
+            Found(
+                m.start(),
+                m.end(),
+                kind_of(unit),
+                value,
+                unit,
+                decimals_of(digits.replace("点", ".")),
+                qualifier,
+                yuan(value, unit),
+            )
+        )
         taken.append((m.start(), m.end()))
     for m in pats["bare_mult"].finditer(norm, start):
         s = m.start("num")
-        if any(a <= s < b for a, b in taken) or _NOT_BEFORE.search(norm[max(0, s - 1):s]):
+        if any(a <= s < b for a, b in taken) or _NOT_BEFORE.search(norm[max(0, s - 1) : s]):
             continue
-        clause = re.split(r"[，,。；;！？!?]", norm[max(0, s - 24):s])[-1]
-        if not pats["money_words"].search(clause + norm[m.end():m.end() + 4]):
+        clause = re.split(r"[，,。；;！？!?]", norm[max(0, s - 24) : s])[-1]
+        if not pats["money_words"].search(clause + norm[m.end() : m.end() + 4]):
             continue
         unit = m.group("mult") + "元"
         value = parse_number(m.group("num"))
-        found.append(Found(s, m.end(), "amount", value, unit, decimals_of(m.group("num")), None, yuan(value, unit)))
+        found.append(
+            Found(s, m.end(), "amount", value, unit, decimals_of(m.group("num")), None, yuan(value, unit))
+        )
         taken.append((s, m.end()))
     for m in pats["per_cent"].finditer(norm, start):
         if any(a <= m.start() < b for a, b in taken):
@@ -155,14 +190,26 @@ def find_figures(norm: str, start: int = 0) -> list[Found]:
         value = parse_number(digits) if digits[0].isdigit() else parse_cn_number(digits)
         if value is None:
             continue
-        found.append(Found(m.start(), m.end(), "percent", value, "%", decimals_of(digits.replace("点", ".")),
-                           m.group("qa"), None))
+        found.append(
+            Found(
+                m.start(),
+                m.end(),
+                "percent",
+                value,
+                "%",
+                decimals_of(digits.replace("点", ".")),
+                m.group("qa"),
+                None,
+            )
+        )
     found.sort(key=lambda f: f.start)
     return found
 
 
 # A table or form declares its money unit once: （万元） / 单位：万元
-_DECLARED = re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?(?P<u>亿元|万元|千元|元)\s*[)）]|单位\s*[:：]\s*(?P<u2>亿元|万元|千元|元)")
+_DECLARED = re.compile(
+    r"[(（]\s*(?:单位\s*[:：]\s*)?(?P<u>亿元|万元|千元|元)\s*[)）]|单位\s*[:：]\s*(?P<u2>亿元|万元|千元|元)"
+)
 _BARE = re.compile(rf"(?<![\d.,%])(?P<num>-?(?:{_NUM}))(?![\d.,%])")
 
 
@@ -191,10 +238,10 @@ def find_bare_amounts(norm: str, unit: str, start: int, taken: list[tuple[int, i
         if any(a <= s < b for a, b in taken):
             continue
         num = m.group("num")
-        before = norm[max(0, s - 1):s]
+        before = norm[max(0, s - 1) : s]
         if "." not in num and not _money_field(norm, s):
             continue  # whole numbers without a unit are years, codes and ordinals too often
-        after = norm[e:e + 1]
+        after = norm[e : e + 1]
         if before and not re.match(r"[\s:：)）]", before) and not ("\u4e00" <= before <= "\u9fff"):
             continue
         if after and not (after.isspace() or "\u4e00" <= after <= "\u9fff" or after in "，,;；。"):

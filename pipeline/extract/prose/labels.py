@@ -17,7 +17,9 @@ from pipeline.vocabulary import alternation, vocab
 from .figures import Found
 
 _DELIM = set("，,。；;：:、！？!?（(\n")
-_DATE_PREFIX = re.compile(r"^(?:截至|截止|至)?\s*\d{2,4}\s*年(?:度)?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末|初)?")
+_DATE_PREFIX = re.compile(
+    r"^(?:截至|截止|至)?\s*\d{2,4}\s*年(?:度)?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末|初)?"
+)
 _CN_DATE_PREFIX = re.compile(r"^(?:截至|截止)\s*[\d年月日底末]+")
 
 
@@ -36,7 +38,9 @@ def _cfg() -> dict:
         "unit_decl": re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?(?:亿元|万元|千元|元|%|人|个)\s*[)）]"),
         "quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['before'])})$"),
         "not_quals": re.compile(rf"(?:{alternation(vocab()['qualifiers']['not_before'])})$"),
-        "compare": re.compile(rf"^(?P<subject>.*?)(?P<base>{lab['compare_base']})(?P<change>{lab['compare_change']})$"),
+        "compare": re.compile(
+            rf"^(?P<subject>.*?)(?P<base>{lab['compare_base']})(?P<change>{lab['compare_change']})$"
+        ),
         "change_up": re.compile(rf"^(?:{alternation(lab['change_up'])})$"),
         "derived": re.compile(rf"(?:{alternation(lab['derived_suffix'])})$"),
         "lead": re.compile(lab["clause_lead"]),
@@ -103,7 +107,7 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
     s = cfg["marker"].sub("", s)
     m = cfg["indicator"].match(s)
     if m and len(s) - m.end() >= 2:
-        s = s[m.end():]
+        s = s[m.end() :]
     after_name = re.sub(r"^(?:等|的)", "", s.rsplit("》", 1)[1]) if "》" in s else ""
     if len(after_name) >= 2:  # 《…的通知》等宣传资料: a document's name before the thing counted
         s = after_name
@@ -122,11 +126,19 @@ def clean(label: str, words: Callable[[str], list[str]] | None = None) -> str:
         m = cfg["prefix"].match(s)
         # (what is left must still name something: 本年支出 keeps its 本年)
         if m and len(s) - m.end() >= 3 and _whole_word_prefix(s, m.end(), words):
-            s = s[m.end():]
+            s = s[m.end() :]
         m = cfg["suffix"].search(s)
-        if m and m.start() >= 3 and not cfg["not_quals"].search(s) and (_whole_word_suffix(s, len(s) - m.start(), words)
-                                     or m.group(0) in cfg["loose_suffix"] and s[m.start() - 1:] not in cfg["wei_words"]
-                                     and s[m.start() - 2:] not in cfg["wei_words"]):
+        if (
+            m
+            and m.start() >= 3
+            and not cfg["not_quals"].search(s)
+            and (
+                _whole_word_suffix(s, len(s) - m.start(), words)
+                or m.group(0) in cfg["loose_suffix"]
+                and s[m.start() - 1 :] not in cfg["wei_words"]
+                and s[m.start() - 2 :] not in cfg["wei_words"]
+            )
+        ):
             # (得分为 95 分: jieba reads 分为 as one word, but 为 is still the copula before the figure)
             s = s[: m.start()]
         m = cfg["quals"].search(s)
@@ -153,9 +165,14 @@ def subject_of(label: str | None) -> str | None:
 Tagger = Callable[[str], list[tuple[str, str]]]
 
 
-def label_figures(norm: str, found: list[Found], body_start: int = 0,
-                  words: Callable[[str], list[str]] | None = None, tags: Tagger | None = None,
-                  context: dict | None = None) -> list[str | None]:
+def label_figures(
+    norm: str,
+    found: list[Found],
+    body_start: int = 0,
+    words: Callable[[str], list[str]] | None = None,
+    tags: Tagger | None = None,
+    context: dict | None = None,
+) -> list[str | None]:
     """A label for each figure of one paragraph, in order.
 
     `words` segments a phrase into words (jieba, through the spaCy pipeline); with it, leading and
@@ -190,7 +207,9 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
                 s2 = found[i - 1].start
                 left = found[i - 2].end if i >= 2 else floor
             else:
-                left = max(prev_end, floor)  # (never back over the figure before: 总额：150万元 执行数：148万元)
+                left = max(
+                    prev_end, floor
+                )  # (never back over the figure before: 总额：150万元 执行数：148万元)
             s3, _ = _segment(norm, max(left, floor), s2)
             raw = norm[s3:s2]
         if "=" in raw:  # 预算执行率=实际支出/预算数=96.5%: the quantity the formula defines
@@ -207,8 +226,16 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
         base = cfg["prior_base"].match(label or "") if f.kind in ("amount", "count") else None
         prev_any = labels[i - 1] if i else None
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
-        if f.kind == "percent" and share_at >= 0 and (not label or label.startswith("占") or len(label) <= 1
-                                                        or share_at > (found[i - 1].start if i else -1)):
+        if (
+            f.kind == "percent"
+            and share_at >= 0
+            and (
+                not label
+                or label.startswith("占")
+                or len(label) <= 1
+                or share_at > (found[i - 1].start if i else -1)
+            )
+        ):
             # 占…的 x%: the share of the figure before it, or of the subject named before 占 in its clause
             # (基本支出占总支出的 73.6%)
             own = clean(norm[s:share_at], words) if s < share_at else ""
@@ -223,8 +250,11 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
             subject, up, printed = comparison
             # (a figure before that is itself a change without a subject names none; one that is the
             # comparison's base names the subject it was the base of)
-            subject = subject or based.get(prev_at) or (
-                _subject(prev) if _comparison(prev, words) is None else None)
+            subject = (
+                subject
+                or based.get(prev_at)
+                or (_subject(prev) if _comparison(prev, words) is None else None)
+            )
             names = cfg["change_names"][f.kind]
             if f.kind == "count" and subject:
                 label = subject + printed  # a head count's change reads as printed: 遗属较上年减少
@@ -232,9 +262,13 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
                 label = f"{subject or ''}{names[0] if up else names[1]}"
         elif f.kind == "percent" and label in cfg["rate_size"] and _subject(prev):
             label = f"{_subject(prev)}{label}"
-        elif (label in cfg["measures"] and (prev_any or prev) and _adjacent(norm, found, i, s)
-              and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]
-              and _same_sentence(norm, found, i)):
+        elif (
+            label in cfg["measures"]
+            and (prev_any or prev)
+            and _adjacent(norm, found, i, s)
+            and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]
+            and _same_sentence(norm, found, i)
+        ):
             # (全年预算数 x，全年执行数 y: a measure after a measure has no subject to carry; nor does
             # a clause after ；/。, which starts afresh)
             # carried only from the clause right before: "截至…日，实际支出 X" starts afresh
@@ -258,21 +292,29 @@ def label_figures(norm: str, found: list[Found], body_start: int = 0,
     return labels
 
 
-def _respectively(norm: str, found: list[Found], labels: list[str | None], body_start: int,
-                  words: Callable[[str], list[str]] | None) -> None:
+def _respectively(
+    norm: str,
+    found: list[Found],
+    labels: list[str | None],
+    body_start: int,
+    words: Callable[[str], list[str]] | None,
+) -> None:
     """中央资金、省级资金分别为 600 万元和 423 万元: the names listed before 分别 go to the figures after it,
     in order, when there are as many figures as names."""
     cfg = _cfg()
     for i, f in enumerate(found):
         left = found[i - 1].end if i else body_start
-        clause = re.split(r"[，,。；;：:！？!?（(]", norm[left:f.start])[-1]  # a list of names runs over 、
+        clause = re.split(r"[，,。；;：:！？!?（(]", norm[left : f.start])[-1]  # a list of names runs over 、
         m = cfg["respectively"].match(re.sub(r"\s+", "", clause))
         if not m:
             continue
         names = [clean(n, words) for n in re.split(r"[、和及与]", m.group("names")) if clean(n, words)]
         run = [i]
-        while run[-1] + 1 < len(found) and len(run) < len(names) and re.fullmatch(
-                r"[\s、和及与,，]*", norm[found[run[-1]].end:found[run[-1] + 1].start]):
+        while (
+            run[-1] + 1 < len(found)
+            and len(run) < len(names)
+            and re.fullmatch(r"[\s、和及与,，]*", norm[found[run[-1]].end : found[run[-1] + 1].start])
+        ):
             run.append(run[-1] + 1)
         if len(names) < 2 or len(run) != len(names):
             continue
@@ -313,7 +355,9 @@ def _subject(label: str | None) -> str | None:
     return label
 
 
-def _comparison(label: str | None, words: Callable[[str], list[str]] | None = None) -> tuple[str, bool, str] | None:
+def _comparison(
+    label: str | None, words: Callable[[str], list[str]] | None = None
+) -> tuple[str, bool, str] | None:
     """(subject, rising, the comparison as printed) when the label is a comparison: 公务接待较上年同期减少,
     同比增长, 相比增加.  A subject that is a cause (因…, 由于…) is no subject."""
     if not label:
@@ -347,8 +391,8 @@ def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
     s = s[cut:]
     # the report's own name for itself ends a preamble: 县财政下达我局 | 项目资金
     selves = list(cfg["self"].finditer(s))
-    if selves and len(s) - selves[-1].end() >= 2 and cfg["nouns"].search(s[selves[-1].end():]):
-        s = s[selves[-1].end():]
+    if selves and len(s) - selves[-1].end() >= 2 and cfg["nouns"].search(s[selves[-1].end() :]):
+        s = s[selves[-1].end() :]
     # a long clause names its figure in the noun phrase after its last 的 (…关于下达衔接资金的通知精神，
     # 县财政下达的 | 项目资金); a short one keeps it (对个人和家庭的补助)
     if len(s) > cfg["long_label"] and "的" in s:
@@ -356,20 +400,30 @@ def noun_phrase(label: str, tags: Tagger, verbs: bool = True) -> str:
         if len(tail) >= 2 and cfg["nouns"].search(tail):
             s = tail
     # a year inside the phrase ends its preamble: 下达某县2023年 | 中央水利发展资金
-    years = [m for m in re.finditer(r"(?:19|20)\d{2}\s*年度?", s)
-             if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])]
-    if years and len(s) - years[-1].end() >= 2 and not cfg["vague"].match(s[years[-1].end():]):
-        s = s[years[-1].end():]
+    years = [
+        m
+        for m in re.finditer(r"(?:19|20)\d{2}\s*年度?", s)
+        if m.start() > 0 and not re.search(r"(?:较|比|与)$", s[: m.start()])
+    ]
+    if years and len(s) - years[-1].end() >= 2 and not cfg["vague"].match(s[years[-1].end() :]):
+        s = s[years[-1].end() :]
     for _ in range(2 if verbs else 0):
         toks = tags(s)
         if len(toks) < 2:
             break
         w, flag = toks[0]
-        rest = s[len(w):]
+        rest = s[len(w) :]
         # (what is left must start as a noun phrase: 转移 | 支付预算数 is one term, not a verb and its object)
-        if (flag[:1] in ("v", "d", "p") and flag != "vn" and w not in cfg["keep_verbs"]
-                and not cfg["nouns"].search(w) and cfg["nouns"].search(rest) and len(rest) >= 2
-                and not cfg["vague"].match(rest) and toks[1][1][:1] not in ("v", "d", "p", "u")):
+        if (
+            flag[:1] in ("v", "d", "p")
+            and flag != "vn"
+            and w not in cfg["keep_verbs"]
+            and not cfg["nouns"].search(w)
+            and cfg["nouns"].search(rest)
+            and len(rest) >= 2
+            and not cfg["vague"].match(rest)
+            and toks[1][1][:1] not in ("v", "d", "p", "u")
+        ):
             s = rest
         else:
             break
@@ -380,7 +434,7 @@ def _after_words(norm: str, found: list[Found], i: int, tags: Tagger | None) -> 
     """The words right after a figure that opens its clause (10441 万元资金全部拨付到位 → 资金拨付到位)."""
     cfg = _cfg()
     end = found[i + 1].start if i + 1 < len(found) else len(norm)
-    m = re.match(r"[^，,。；;：:！？!?（(]*", norm[found[i].end:end])
+    m = re.match(r"[^，,。；;：:！？!?（(]*", norm[found[i].end : end])
     text = re.sub(r"\s+", "", m.group(0)) if m else ""
     if tags is None:
         text = clean(cfg["after_strip"].sub("", text))
@@ -403,14 +457,14 @@ def _topic(title: str | None) -> str | None:
 def _same_sentence(norm: str, found: list[Found], i: int) -> bool:
     """Is figure i in the same sentence (no ；/。 between) as the last figure a subject can come from?"""
     j = next((j for j in range(i - 1, -1, -1) if _states_subject(found[j])), None)
-    return j is not None and not re.search(r"[；;。]", norm[found[j].end:found[i].start])
+    return j is not None and not re.search(r"[；;。]", norm[found[j].end : found[i].start])
 
 
 def _adjacent(norm: str, found: list[Found], i: int, segment_start: int) -> bool:
     """Is the clause of figure i the next clause after the previous figure's?"""
     if i == 0:
         return False
-    between = norm[found[i - 1].end:segment_start]
+    between = norm[found[i - 1].end : segment_start]
     return not re.sub(r"[\s，,、；;：:。（）()]", "", between)
 
 

@@ -43,8 +43,10 @@ def figure_finder(doc: Doc) -> Doc:
     unit = ctx.get("declared_unit")
     if unit:
         taken = [(f.start, f.end) for f in found]
-        found = sorted(found + find_bare_amounts(doc.text, unit, ctx.get("declared_from", 0), taken),
-                       key=lambda f: f.start)
+        found = sorted(
+            found + find_bare_amounts(doc.text, unit, ctx.get("declared_from", 0), taken),
+            key=lambda f: f.start,
+        )
     spans = []
     for f in found:
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
@@ -111,7 +113,12 @@ def analyse(texts: list[tuple[str, dict]]) -> list[Doc]:
         for _, proc in nlp.pipeline:
             doc = proc(doc)
         docs.append(doc)
-        last_subject = next((s._.label for s in reversed(doc.spans["figures"])
-                             if s._.label and s._.found.kind != "percent" and "百分点" not in s._.found.unit),
-                            last_subject if not doc.spans["figures"] else None)
+        last_subject = next(
+            (
+                s._.label
+                for s in reversed(doc.spans["figures"])
+                if s._.label and s._.found.kind != "percent" and "百分点" not in s._.found.unit
+            ),
+            last_subject if not doc.spans["figures"] else None,
+        )
     return docs

@@ -14,7 +14,7 @@ def _variants(g: Group) -> list[list]:
     """The part lists a breakdown may mean: up to the first ；that closes it (…其中行政 42 人，事业 1,193 人；
     离退休 560 人), the whole list, and the lists up to each later ；."""
     parts = g.parts
-    main = [parts] if not g.cuts else [parts[:g.cuts[0]], parts] + [parts[:n] for n in reversed(g.cuts[1:])]
+    main = [parts] if not g.cuts else [parts[: g.cuts[0]], parts] + [parts[:n] for n in reversed(g.cuts[1:])]
     # a list that runs on past its breakdown into carried-over money (其中基本支出 a，项目支出 b，年末结转 c):
     # the run before it is what the breakdown was; any other shorter run would hide a part listed too many
     carry = re.compile(cfg()["carry_over"])
@@ -34,8 +34,11 @@ def stated(ctx: Context) -> list[Claim]:
             continue
         total = g.totals[0]
         words = ctx.words(ctx.item_of[total.id].pos if total.id in ctx.item_of else g.pos, g.scope_end)
-        readings = [Relation("sum", t, list(v), evidence=words, reading=f"{t.label or t.text} = {g.marker}所列各项")
-                    for t in g.totals[:_MAX_TOTALS] for v in _variants(g)]
+        readings = [
+            Relation("sum", t, list(v), evidence=words, reading=f"{t.label or t.text} = {g.marker}所列各项")
+            for t in g.totals[:_MAX_TOTALS]
+            for v in _variants(g)
+        ]
         # a list that names only some parts (主要包括…、…等) is read, never judged a slip
         out.append(Claim(total, readings, "breakdown", words, pinned=g.adjacent and not g.partial))
     return out
@@ -43,7 +46,7 @@ def stated(ctx: Context) -> list[Claim]:
 
 @detector("breakdown_one_part", reads=("groups", "items"))
 def one_part(ctx: Context) -> list[Claim]:
-    """"实际完成58万元，其中…50万元" with 决算支出 8 万元 in the same sentence: the other part is stated too;
+    """ "实际完成58万元，其中…50万元" with 决算支出 8 万元 in the same sentence: the other part is stated too;
     read only when it holds."""
     out: list[Claim] = []
     for g in ctx.groups:
@@ -54,11 +57,24 @@ def one_part(ctx: Context) -> list[Claim]:
         if it is None:
             continue
         words = ctx.words(it.pos, g.scope_end)
-        others = [x.fig for x in ctx.in_sentence(it.sentence) if x.fig.id not in (total.id, part.id)
-                  and x.fig.kind == total.kind and x.fig.unit == total.unit and x.role.level]
+        others = [
+            x.fig
+            for x in ctx.in_sentence(it.sentence)
+            if x.fig.id not in (total.id, part.id)
+            and x.fig.kind == total.kind
+            and x.fig.unit == total.unit
+            and x.role.level
+        ]
         if others:
-            out.append(Claim(total, [Relation("sum", total, [o, part], evidence=words) for o in others],
-                             "breakdown_one_part", words, stated=False))
+            out.append(
+                Claim(
+                    total,
+                    [Relation("sum", total, [o, part], evidence=words) for o in others],
+                    "breakdown_one_part",
+                    words,
+                    stated=False,
+                )
+            )
     return out
 
 
@@ -110,11 +126,15 @@ def listing(ctx: Context) -> list[Claim]:
         for m in listing_re.finditer(p.norm):
             pos = ctx.paragraph_start.get(p.index, 0) + m.start()
             sentence = ctx.sentence_of(pos)
-            totals = [it for s in (sentence, sentence - 1, sentence - 2) for it in ctx.in_sentence(s)
-                      if it.pos < pos and it.fig.kind == "amount" and it.role.level and not it.role.prior]
+            totals = [
+                it
+                for s in (sentence, sentence - 1, sentence - 2)
+                for it in ctx.in_sentence(s)
+                if it.pos < pos and it.fig.kind == "amount" and it.role.level and not it.role.prior
+            ]
             own = level.get(p.section, 0)
             items: list = []
-            for q in paragraphs[k + 1:k + 40]:
+            for q in paragraphs[k + 1 : k + 40]:
                 sec = heading_of.get(q.index)
                 if sec is None:
                     continue
@@ -122,8 +142,14 @@ def listing(ctx: Context) -> list[Claim]:
                     break  # the next part of the report, not an item of this list
                 if sec.level != own + 1:
                     continue
-                first = next((it for it in ctx.by_paragraph.get(q.index, []) if it.fig.kind == "amount"
-                              and it.role.level), None)
+                first = next(
+                    (
+                        it
+                        for it in ctx.by_paragraph.get(q.index, [])
+                        if it.fig.kind == "amount" and it.role.level
+                    ),
+                    None,
+                )
                 if first is None or not head.search(first.fig.label or ""):
                     break
                 items.append(first)
@@ -140,6 +166,8 @@ def listing(ctx: Context) -> list[Claim]:
                     continue
                 if len(parts) < 2 or not all(same_class(t.fig, x.fig) for x in parts):
                     continue
-                rel = Relation("sum", t.fig, [x.fig for x in parts], evidence=ev, reading=f"{label} = 如下所列各项")
+                rel = Relation(
+                    "sum", t.fig, [x.fig for x in parts], evidence=ev, reading=f"{label} = 如下所列各项"
+                )
                 out.append(Claim(t.fig, [rel], "listing", ev, pinned=True))
     return out

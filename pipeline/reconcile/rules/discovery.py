@@ -51,13 +51,18 @@ def sums_after(ctx: Context) -> list[Claim]:
             continue
         own = levels.get(f.section, 0)
         follow: list[Item] = []
-        for p in ctx.items[it.n + 1:it.n + 1 + 3 * window]:
+        for p in ctx.items[it.n + 1 : it.n + 1 + 3 * window]:
             # the parts stand in the total's own section or the ones it opens, never past a sibling
             if p.fig.section != f.section and levels.get(p.fig.section, 0) <= own:
                 break
-            if (figure_class(p.fig) == cls and p.role.change == it.role.change and not p.role.adjust
-                    and (not it.role.change or _down(ctx, p) == _down(ctx, it))
-                    and p.role.prior == it.role.prior and 0 <= _value(p.fig) < _value(f)):
+            if (
+                figure_class(p.fig) == cls
+                and p.role.change == it.role.change
+                and not p.role.adjust
+                and (not it.role.change or _down(ctx, p) == _down(ctx, it))
+                and p.role.prior == it.role.prior
+                and 0 <= _value(p.fig) < _value(f)
+            ):
                 follow.append(p)
                 if len(follow) == window:
                     break
@@ -66,7 +71,9 @@ def sums_after(ctx: Context) -> list[Claim]:
         # runs from the first figure after the total, then any two or three of those that follow
         runs = [tuple(range(k)) for k in range(2, min(len(follow), max_parts) + 1)]
         seen = set(runs)
-        combos = runs + [c for k in (2, 3) for c in itertools.combinations(range(len(follow)), k) if c not in seen]
+        combos = runs + [
+            c for k in (2, 3) for c in itertools.combinations(range(len(follow)), k) if c not in seen
+        ]
         total = _value(f)
         widths = [float(_width(ctx, p.fig)) for p in follow]
         values = [_value(p.fig) for p in follow]
@@ -78,8 +85,13 @@ def sums_after(ctx: Context) -> list[Claim]:
             if abs(sum(values[i] for i in combo) - total) > slack:
                 continue
             parts = [follow[i] for i in combo]
-            rel = Relation("sum", f, [p.fig for p in parts], evidence=ctx.words(it.pos, parts[-1].end),
-                           reading="其后所列各项之和（按数值发现）")
+            rel = Relation(
+                "sum",
+                f,
+                [p.fig for p in parts],
+                evidence=ctx.words(it.pos, parts[-1].end),
+                reading="其后所列各项之和（按数值发现）",
+            )
             if holds(ctx, rel):
                 found = (rel, parts)
                 break

@@ -36,16 +36,32 @@ def find(ctx: Context) -> list[Claim]:
             if rule.get("scope") == "section":
                 # the standard statement's lines, each stated once in the section (总收入 … 其中本年收入 …
                 # 上年结转和结余 …): its terms may follow the result
-                near = [p for p in ctx.items[max(0, it.n - 20):it.n + 20] if p is not it and p.fig.kind == "amount"
-                        and p.role.level and _within(ctx, p.fig.section, f.section)]
+                near = [
+                    p
+                    for p in ctx.items[max(0, it.n - 20) : it.n + 20]
+                    if p is not it
+                    and p.fig.kind == "amount"
+                    and p.role.level
+                    and _within(ctx, p.fig.section, f.section)
+                ]
             elif rule.get("pinned"):
                 # a slip is claimed only where the terms stand in the result's own paragraph, before it
-                near = [p for p in ctx.by_paragraph.get(f.paragraph, []) if p.pos < it.pos
-                        and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids]
+                near = [
+                    p
+                    for p in ctx.by_paragraph.get(f.paragraph, [])
+                    if p.pos < it.pos and p.fig.kind == "amount" and p.fig.id not in ctx.part_ids
+                ]
             else:
                 # read where it holds: the terms anywhere in the passage around the result
-                near = [p for p in ctx.items[max(0, it.n - 20):it.n + 20] if p is not it and p.fig.kind == "amount"
-                        and p.role.level and not p.role.prior and p.fig.section == f.section]
+                near = [
+                    p
+                    for p in ctx.items[max(0, it.n - 20) : it.n + 20]
+                    if p is not it
+                    and p.fig.kind == "amount"
+                    and p.role.level
+                    and not p.role.prior
+                    and p.fig.section == f.section
+                ]
             plus = [_first(r, near, (f.id,)) for r in rule.get("plus", [])]
             minus = [_first(r, near, (f.id,)) for r in rule.get("minus", [])]
             adjust = [_first(r, near, (f.id,)) for r in rule.get("adjust", [])]
@@ -59,6 +75,14 @@ def find(ctx: Context) -> list[Claim]:
                 rel = Relation("difference", f, [*plus, *minus], evidence=evidence, reading="恒等式")
             else:
                 rel = Relation("sum", f, [*plus, *adjust], evidence=evidence, reading="恒等式")
-            out.append(Claim(f, [rel], "identity", evidence, pinned=bool(rule.get("pinned")),
-                             stated=bool(rule.get("pinned"))))
+            out.append(
+                Claim(
+                    f,
+                    [rel],
+                    "identity",
+                    evidence,
+                    pinned=bool(rule.get("pinned")),
+                    stated=bool(rule.get("pinned")),
+                )
+            )
     return out

@@ -24,9 +24,11 @@ _NEAR = 6
 
 def _is_rate(ctx: Context, it: Item) -> bool:
     lead = ctx.lead(it)
-    return it.fig.kind == "percent" and bool(rx("rate_words").search(it.fig.label or "")
-                                             or rx("rate_words").search(lead)
-                                             or re.search(cfg()["rate_phrase"], lead.strip()))
+    return it.fig.kind == "percent" and bool(
+        rx("rate_words").search(it.fig.label or "")
+        or rx("rate_words").search(lead)
+        or re.search(cfg()["rate_phrase"], lead.strip())
+    )
 
 
 def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
@@ -34,15 +36,20 @@ def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
         return False
     if arrival:
         # 10441 万元资金全部拨付到位: the words after the figure, in its own clause, may say it arrived
-        tail = re.split(r"[，,；;。:：]", ctx.text[p.end:p.end + 12])[0]
+        tail = re.split(r"[，,；;。:：]", ctx.text[p.end : p.end + 12])[0]
         return not p.role.budget and bool(rx("arrival_words").search((p.fig.label or "") + tail))
     return p.role.actual_cue if cue else p.role.actual
 
 
 def _budget(ctx: Context, p: Item, cue: bool = True) -> bool:
     # 超预算 131.29 names a difference, not a budget
-    return (p.fig.kind == "amount" and (p.role.budget_cue if cue else p.role.budget) and not p.role.change
-            and not p.role.prior and not rx("not_budget_label").search(p.fig.label or ""))
+    return (
+        p.fig.kind == "amount"
+        and (p.role.budget_cue if cue else p.role.budget)
+        and not p.role.change
+        and not p.role.prior
+        and not rx("not_budget_label").search(p.fig.label or "")
+    )
 
 
 def _same_chapter(ctx: Context, a: Item, b: Item) -> bool:
@@ -86,15 +93,29 @@ def find(ctx: Context) -> list[Claim]:
             buds_s = [p for p in same if p.fig.kind == "amount" and not p.role.change and p not in acts_s]
         acts_p = [p for p in passage if _actual(ctx, p, arrival)][:_NEAR]
         buds_p = [p for p in passage if _budget(ctx, p) and not _actual(ctx, p, arrival)][:_NEAR]
-        in_sentence = [Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际数 ÷ 预算数")
-                       for a in acts_s for b in buds_s if a is not b]
-        before = [Relation("ratio", f, [a.fig, b.fig], evidence=ctx.words(b.pos, it.end), reading="实际数 ÷ 前文预算数")
-                  for a in acts_s or acts_p for b in buds_p if a is not b]
+        in_sentence = [
+            Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际数 ÷ 预算数")
+            for a in acts_s
+            for b in buds_s
+            if a is not b
+        ]
+        before = [
+            Relation(
+                "ratio", f, [a.fig, b.fig], evidence=ctx.words(b.pos, it.end), reading="实际数 ÷ 前文预算数"
+            )
+            for a in acts_s or acts_p
+            for b in buds_p
+            if a is not b
+        ]
         near_budgets = buds_s or buds_p
         if in_sentence and len(_distinct(acts_s)) == 1 and len(_distinct(buds_s)) == 1:
             readings, pinned = in_sentence[:1], True  # one actual, one budget in the rate's own sentence
-        elif (not buds_s and len(_distinct(acts_s)) == 1 and len(_distinct(_whole_budgets(ctx, buds_p))) == 1
-              and _same_chapter(ctx, it, _whole_budgets(ctx, buds_p)[0])):
+        elif (
+            not buds_s
+            and len(_distinct(acts_s)) == 1
+            and len(_distinct(_whole_budgets(ctx, buds_p))) == 1
+            and _same_chapter(ctx, it, _whole_budgets(ctx, buds_p)[0])
+        ):
             # the sentence names one actual, and the passage before it one budget (by value; the parts of
             # that budget's own breakdown aside): that pair is meant
             top = _whole_budgets(ctx, buds_p)
@@ -122,26 +143,41 @@ def find(ctx: Context) -> list[Claim]:
 def _spent_of_arrived(ctx: Context, same: list[Item], f, ev: str) -> list[Relation]:
     """资金到位 680 万元，实际支出 653.2 万元，执行率 96.06%: spending may be measured against the money that
     arrived. Read from each amount's own words (a subject carried into a label does not make it arrive)."""
+
     def arrived(p: Item) -> bool:
-        tail = re.split(r"[，,；;。:：]", ctx.text[p.end:p.end + 12])[0]
-        return (p.fig.kind == "amount" and not p.role.change and not p.role.prior
-                and bool(rx("arrival_words").search(ctx.lead(p) + tail)))
+        tail = re.split(r"[，,；;。:：]", ctx.text[p.end : p.end + 12])[0]
+        return (
+            p.fig.kind == "amount"
+            and not p.role.change
+            and not p.role.prior
+            and bool(rx("arrival_words").search(ctx.lead(p) + tail))
+        )
 
     money_in = [p for p in same if arrived(p)]
     spent = [p for p in same if p not in money_in and _actual(ctx, p, False)]
-    return [Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际支出 ÷ 到位资金")
-            for a in spent for b in money_in]
+    return [
+        Relation("ratio", f, [a.fig, b.fig], evidence=ev, reading="实际支出 ÷ 到位资金")
+        for a in spent
+        for b in money_in
+    ]
 
 
 def _targets(ctx: Context, it: Item, f, ev: str) -> list[Relation]:
     """A completion rate of a physical target: 完成 52.5 公里，目标值 50 公里，完成率 105%."""
     counts = [p.fig for p in ctx.in_sentence(it.sentence) if p.fig.kind == "count" and p.pos < it.pos]
     tgt = next((x for x in reversed(counts) if rx("target_label").search(x.label or "")), None)
-    act = next((x for x in reversed(counts) if x is not tgt and tgt is not None and x.unit == tgt.unit
-                and rx("achieved_label").search(x.label or "")), None)
+    act = next(
+        (
+            x
+            for x in reversed(counts)
+            if x is not tgt
+            and tgt is not None
+            and x.unit == tgt.unit
+            and rx("achieved_label").search(x.label or "")
+        ),
+        None,
+    )
     return [Relation("ratio", f, [act, tgt], evidence=ev, reading="完成数 ÷ 目标数")] if act and tgt else []
-
-
 
 
 def _whole(ctx: Context, it: Item, ev: str) -> Relation | None:
@@ -156,15 +192,25 @@ def _whole(ctx: Context, it: Item, ev: str) -> Relation | None:
         act = [x.fig for x in items if _actual(ctx, x, False, cue=False)]
         bud = [x.fig for x in items if _budget(ctx, x, cue=False) and not x.role.actual]
         if len(act) >= 2 and len(bud) >= 2 and len(act) == len(bud):
-            return Relation("ratio_sum", f, numerator=act, denominator=bud, evidence=ev, reading="各项实际数之和 ÷ 各项预算数之和")
+            return Relation(
+                "ratio_sum",
+                f,
+                numerator=act,
+                denominator=bud,
+                evidence=ev,
+                reading="各项实际数之和 ÷ 各项预算数之和",
+            )
     return None
 
 
 def _itemised(ctx: Context, f, it: Item, ev: str) -> Relation | None:
     """A rate followed by its items, each with a budget and an actual (其中：A 预算 x，实际完成 y；B …):
     the rate is Σ actual / Σ budget, over the stated total budget when one equals the items' budgets."""
-    after = [a for a in ctx.items[it.n + 1:it.n + 40] if a.fig.kind == "amount" and a.fig.section == f.section
-             and a.sentence <= it.sentence + 6]
+    after = [
+        a
+        for a in ctx.items[it.n + 1 : it.n + 40]
+        if a.fig.kind == "amount" and a.fig.section == f.section and a.sentence <= it.sentence + 6
+    ]
     if not after or after[0].sentence > it.sentence + 2:
         return None
     actuals = [a.fig for a in after if a.role.actual and not a.role.change]  # named outright
@@ -176,9 +222,19 @@ def _itemised(ctx: Context, f, it: Item, ev: str) -> Relation | None:
         subject = subject_of(a.label)
         if _measure(a.label) != measure[0][0] or not subject or subject == a.label or subject in items:
             continue
-        budget = next((b.fig for b in after if b.pos < ctx.item_of[a.id].pos and b.fig is not a
-                       and (b.fig.label in (subject, subject + "预算")
-                            or (_budget(ctx, b, cue=False) and subject_of(b.fig.label) == subject))), None)
+        budget = next(
+            (
+                b.fig
+                for b in after
+                if b.pos < ctx.item_of[a.id].pos
+                and b.fig is not a
+                and (
+                    b.fig.label in (subject, subject + "预算")
+                    or (_budget(ctx, b, cue=False) and subject_of(b.fig.label) == subject)
+                )
+            ),
+            None,
+        )
         if budget is None:
             return None  # an item without its budget: the structure is not what this rule reads
         items[subject] = (budget, a)
@@ -193,13 +249,19 @@ def _itemised(ctx: Context, f, it: Item, ev: str) -> Relation | None:
         if holds(ctx, Relation("sum", total, budgets)):
             denominator = [total]
             break
-    return Relation("ratio_sum", f, numerator=acts, denominator=denominator, evidence=ev,
-                    reading="各项实际数之和 ÷ 预算数")
+    return Relation(
+        "ratio_sum",
+        f,
+        numerator=acts,
+        denominator=denominator,
+        evidence=ev,
+        reading="各项实际数之和 ÷ 预算数",
+    )
 
 
 def _measure(label: str | None) -> str | None:
     subject = subject_of(label)
-    return label[len(subject):] if label and subject and subject != label else None
+    return label[len(subject) :] if label and subject and subject != label else None
 
 
 def _search(ctx: Context, it: Item, ev: str) -> list[Relation]:
@@ -208,11 +270,19 @@ def _search(ctx: Context, it: Item, ev: str) -> list[Relation]:
     f = it.fig
     chapter = ctx.chapters_before(it, 1)[0] if ctx.chapters else []
     actuals = [x.fig for x in chapter if x.fig.section == f.section and _actual(ctx, x, False, cue=False)][:8]
-    budgets = [a.fig for a in ctx.passage(it, 8) if a.fig.kind == "amount" and _budget(ctx, a, cue=False)][:24]
-    out = [Relation("ratio", f, [a, b], evidence=ev, reading="实际数 ÷ 预算数") for a in actuals for b in budgets
-           if a is not b]
+    budgets = [a.fig for a in ctx.passage(it, 8) if a.fig.kind == "amount" and _budget(ctx, a, cue=False)][
+        :24
+    ]
+    out = [
+        Relation("ratio", f, [a, b], evidence=ev, reading="实际数 ÷ 预算数")
+        for a in actuals
+        for b in budgets
+        if a is not b
+    ]
     if f.decimals == 0:
-        return [r for r in out if near(f, r) and holds(ctx, r)][:1]  # a whole-number rate is met by too many pairs to name more
+        return [r for r in out if near(f, r) and holds(ctx, r)][
+            :1
+        ]  # a whole-number rate is met by too many pairs to name more
     # a rate of the whole: all actuals over all budgets stated at the top level of a chapter
     for items in ctx.chapters_before(it):
         top = [a for a in items if a.fig.id not in ctx.part_ids]

@@ -23,8 +23,15 @@ def find(ctx: Context) -> list[Claim]:
         label = f.label or ""
         # a total's or a part's label is only meaningful inside its breakdown; a change or last year's
         # figure is said of a comparison, not of the quantity
-        if (f.kind not in ("amount", "percent") or len(label) < 4 or f.id in grouped or not it.role.level
-                or it.role.prior or rx("comparison").search(label) or rx("growth_words").search(label)):
+        if (
+            f.kind not in ("amount", "percent")
+            or len(label) < 4
+            or f.id in grouped
+            or not it.role.level
+            or it.role.prior
+            or rx("comparison").search(label)
+            or rx("growth_words").search(label)
+        ):
             continue
         if not (measure[0].search(label) or measure[1].search(label)) or len(core(label)) < 2:
             continue

@@ -29,7 +29,7 @@ def _share_at(ctx: Context, it: Item) -> int:
 
 def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
     start = ctx.sentence_span(it.sentence)[0]
-    for p in reversed(ctx.items[max(0, it.n - 8):it.n]):
+    for p in reversed(ctx.items[max(0, it.n - 8) : it.n]):
         if p.pos >= at:
             continue
         if p.pos < start - 200:
@@ -41,19 +41,28 @@ def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
 
 def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
     """Candidate bases, most likely first, and whether the words pin the first."""
-    inner = [p.fig for p in ctx.items[num.n + 1:it.n] if at < p.pos < it.pos and p.fig.kind == num.fig.kind]
+    inner = [p.fig for p in ctx.items[num.n + 1 : it.n] if at < p.pos < it.pos and p.fig.kind == num.fig.kind]
     if inner:
         return [inner[-1]], True
-    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1:it.pos].strip()))
+    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1 : it.pos].strip()))
     own_groups = ctx.groups_of_part.get(num.fig.id, [])
     siblings = {p.id for g in own_groups for p in g.parts}
-    cands = [p for p in ctx.passage(num, 6) if p.fig.kind == num.fig.kind and p.fig.unit == num.fig.unit
-             and p is not num and p.fig.value >= num.fig.value and p.fig.id not in siblings]
+    cands = [
+        p
+        for p in ctx.passage(num, 6)
+        if p.fig.kind == num.fig.kind
+        and p.fig.unit == num.fig.unit
+        and p is not num
+        and p.fig.value >= num.fig.value
+        and p.fig.id not in siblings
+    ]
     out: list = []
     pinned = False
     if phrase:
-        scored = [((1.0 if (c.fig.label or "") == phrase else overlap(c.fig.label or "", phrase)), -i, c.fig)
-                  for i, c in enumerate(cands)]
+        scored = [
+            ((1.0 if (c.fig.label or "") == phrase else overlap(c.fig.label or "", phrase)), -i, c.fig)
+            for i, c in enumerate(cands)
+        ]
         scored = sorted((s for s in scored if s[0] >= 0.6), key=lambda s: (s[0], s[1]), reverse=True)
         out += [s[2] for s in scored]
         pinned = bool(scored) and scored[0][0] == 1.0
@@ -80,8 +89,12 @@ def find(ctx: Context) -> list[Claim]:
             continue
         bases, pinned = _bases(ctx, it, num, at)
         ev = ctx.words(num.pos, it.end)
-        readings = [Relation("ratio", it.fig, [num.fig, b], evidence=ev, reading="占比 = 本项 ÷ 总额") for b in bases]
-        out.append(Claim(it.fig, readings or [Relation("ratio", it.fig, [num.fig])], "share", ev, pinned=pinned))
+        readings = [
+            Relation("ratio", it.fig, [num.fig, b], evidence=ev, reading="占比 = 本项 ÷ 总额") for b in bases
+        ]
+        out.append(
+            Claim(it.fig, readings or [Relation("ratio", it.fig, [num.fig])], "share", ev, pinned=pinned)
+        )
     return out
 
 
@@ -111,11 +124,20 @@ def series(ctx: Context) -> list[Claim]:
         common = [b for b in rows[0][2] if all(b in r[2] for r in rows)]
         if not common:
             continue
-        base = next((b for b in common if all(holds(ctx, Relation("ratio", r[0].fig, [r[1].fig, b])) for r in rows)),
-                    common[0])
+        base = next(
+            (b for b in common if all(holds(ctx, Relation("ratio", r[0].fig, [r[1].fig, b])) for r in rows)),
+            common[0],
+        )
         if base in parts:
             continue
         ev = ctx.words(rows[0][1].pos, rows[-1][0].end)
-        out.append(Claim(base, [Relation("sum", base, parts, evidence=ev, reading="各占比合计 100%，各项之和即总额")],
-                         "share_series", ev, pinned=True))
+        out.append(
+            Claim(
+                base,
+                [Relation("sum", base, parts, evidence=ev, reading="各占比合计 100%，各项之和即总额")],
+                "share_series",
+                ev,
+                pinned=True,
+            )
+        )
     return out

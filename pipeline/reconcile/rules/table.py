@@ -53,7 +53,11 @@ def _rate(cells) -> list[Relation]:
     actual = _pick(cells, "actual", cfg()["actual_column"])
     budget = _pick(cells, "budget", cfg()["budget_column"])
     if rate and actual and budget:
-        return [Relation("ratio", rate, [actual, budget], evidence=f"{rate.row_label}：{actual.text} / {budget.text}")]
+        return [
+            Relation(
+                "ratio", rate, [actual, budget], evidence=f"{rate.row_label}：{actual.text} / {budget.text}"
+            )
+        ]
     return []
 
 
@@ -61,7 +65,9 @@ def _cap(cells) -> list[Relation]:
     got = next((f for f in cells if f.role == "score" and f.kind == "score"), None)
     cap = next((f for f in cells if f.role == "score_max" and f.kind == "score"), None)
     if got and cap:
-        return [Relation("score_cap", got, [cap], evidence=f"{got.row_label}：得分 {got.text} / 分值 {cap.text}")]
+        return [
+            Relation("score_cap", got, [cap], evidence=f"{got.row_label}：得分 {got.text} / 分值 {cap.text}")
+        ]
     return []
 
 
@@ -73,11 +79,11 @@ def _column_totals(table, rows, total_rx) -> list[Relation]:
         if not total_rx.search(label) or i + 1 >= len(keys):
             continue
         nxt = rows[keys[i + 1]][0]
-        raw = (table.rows[nxt.cell[0]] or [""])
+        raw = table.rows[nxt.cell[0]] or [""]
         if not any(rx("part_row").match(c or "") for c in raw):
             continue
         parts_rows = []
-        for r2 in keys[i + 1:]:
+        for r2 in keys[i + 1 :]:
             if total_rx.search(rows[r2][0].row_label or ""):
                 break
             if r2 != keys[i + 1] and r2 - parts_rows[-1] > 1:
@@ -88,10 +94,19 @@ def _column_totals(table, rows, total_rx) -> list[Relation]:
         for f in rows[r]:
             if f.kind != "amount":
                 continue
-            parts = [g for r2 in parts_rows for g in rows[r2] if g.cell[1] == f.cell[1] and g.kind == "amount"]
+            parts = [
+                g for r2 in parts_rows for g in rows[r2] if g.cell[1] == f.cell[1] and g.kind == "amount"
+            ]
             if len(parts) >= 2:
-                out.append(Relation("sum", f, parts, evidence=f"{f.column}：{label} = " +
-                                    " + ".join(f"{p.row_label} {p.text}" for p in parts)))
+                out.append(
+                    Relation(
+                        "sum",
+                        f,
+                        parts,
+                        evidence=f"{f.column}：{label} = "
+                        + " + ".join(f"{p.row_label} {p.text}" for p in parts),
+                    )
+                )
     return out
 
 
@@ -104,7 +119,9 @@ def _score_totals(rows) -> list[Relation]:
         for f in cells:
             if f.kind != "score":
                 continue
-            parts = [g for r2, cs in rows.items() if r2 != r for g in cs if g.kind == "score" and g.role == f.role]
+            parts = [
+                g for r2, cs in rows.items() if r2 != r for g in cs if g.kind == "score" and g.role == f.role
+            ]
             if len(parts) >= 2:
                 out.append(Relation("sum", f, parts, evidence=f"{label}{f.column or ''} = Σ {len(parts)} 项"))
     return out

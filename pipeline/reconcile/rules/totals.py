@@ -22,7 +22,7 @@ def find(ctx: Context) -> list[Claim]:
         # the run: amounts of the same section, unit and role before the total, back to the paragraph
         # that opens the passage (a heading, or where a previous total closed a run)
         run = []
-        for p in reversed(ctx.items[max(0, it.n - 3 * _MAX_PARTS):it.n]):
+        for p in reversed(ctx.items[max(0, it.n - 3 * _MAX_PARTS) : it.n]):
             q = p.fig
             if q.section != f.section or q.unit != f.unit or q.kind != "amount":
                 break
@@ -36,13 +36,18 @@ def find(ctx: Context) -> list[Claim]:
         run.reverse()
         if len(run) < 2:
             continue
-        readings = [Relation("sum", f, [p.fig for p in run[-k:]], evidence=ctx.words(run[-k].pos, it.end))
-                    for k in range(2, len(run) + 1)]
+        readings = [
+            Relation("sum", f, [p.fig for p in run[-k:]], evidence=ctx.words(run[-k].pos, it.end))
+            for k in range(2, len(run) + 1)
+        ]
         # none holds: the run whose sum comes closest names what was meant to be added, if close enough
         # to be a slip rather than another total (positive parts only: a run with a negative adjustment
         # in it is not a plain list)
-        gaps = [(abs(sum(p.value for p in r.operands) - f.value) / max(abs(f.value), 1e-9), n)
-                for n, r in enumerate(readings) if all(p.value >= 0 for p in r.operands)]
+        gaps = [
+            (abs(sum(p.value for p in r.operands) - f.value) / max(abs(f.value), 1e-9), n)
+            for n, r in enumerate(readings)
+            if all(p.value >= 0 for p in r.operands)
+        ]
         best = min(gaps, default=None)
         pinned = best is not None and best[0] <= _NEAR
         if pinned:
