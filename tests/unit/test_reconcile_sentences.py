@@ -374,3 +374,30 @@ def test_a_figure_after_a_dated_comparison_is_the_earlier_year_s(base: str) -> N
     # the pair is pinned by the years: a slip in the change is a finding
     slip = run(text.replace("减少0.25", "减少0.35"))
     assert only(slip, "0.35万元").status == "fail"
+
+
+def test_shares_said_respectively_are_each_of_their_own_figure() -> None:
+    text = (
+        "（一）项目支出\n全年项目支出1,234.5万元，其中：商品和服务支出1,000.0万元，资本性支出234.5万元，"
+        "分别占项目支出的81.0%和19.0%。"
+    )
+    r = run(text)
+    assert [f.label for f in r.figures][3:] == ["商品和服务支出占比", "资本性支出占比"]
+    assert [(c.status, texts(r, c)) for c in r.checks if c.rule == "ratio"] == [
+        ("pass", ["81.0%", "1,000.0万元", "1,234.5万元"]),
+        ("pass", ["19.0%", "234.5万元", "1,234.5万元"]),
+    ]
+    # the phrase names the total of the parts' own breakdown: a slip is a finding
+    assert only(run(text.replace("81.0%", "82.0%")), "82.0%").status == "fail"
+
+
+def test_a_figure_after_a_comparison_with_last_year_s_measure_is_last_year_s() -> None:
+    text = "（一）机关运行经费\n机关运行经费支出45.6万元，比上年决算数48.2万元减少2.6万元，下降5.39%。"
+    r = run(text)
+    assert [f.label for f in r.figures] == [
+        "机关运行经费支出",
+        "上年机关运行经费支出",
+        "机关运行经费支出减少额",
+        "机关运行经费支出下降率",
+    ]
+    assert only(run(text.replace("减少2.6", "减少2.9")), "2.9万元").status == "fail"

@@ -56,6 +56,7 @@ def _cfg() -> dict:
         "cause": re.compile(lab["cause"]),
         "subject_change": re.compile(lab["subject_change"]),
         "prior_base": re.compile(lab["prior_base"]),
+        "respectively_share": re.compile(lab["respectively_share"]),
         "this_period": re.compile(lab["this_period"]),
         "loose_suffix": set(lab["loose_suffix"]),
         "long_label": lab["long_label"],
@@ -239,6 +240,8 @@ def label_figures(
             # 占…的 x%: the share of the figure before it, or of the subject named before 占 in its clause
             # (基本支出占总支出的 73.6%)
             own = clean(norm[s:share_at], words) if s < share_at else ""
+            if cfg["respectively_share"].search(norm[max(0, share_at - 4) : share_at]):
+                own = _respective_subject(norm, found, i, labels, share_at) or ""
             subject = own if len(own) >= 2 else _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label
         elif base is not None and _subject(prev) and _comparison(prev, words) is None:
@@ -466,6 +469,24 @@ def _adjacent(norm: str, found: list[Found], i: int, segment_start: int) -> bool
         return False
     between = norm[found[i - 1].end : segment_start]
     return not re.sub(r"[\s，,、；;：:。（）()]", "", between)
+
+
+def _respective_subject(
+    norm: str, found: list[Found], i: int, labels: list[str | None], share_at: int
+) -> str | None:
+    """A x、B y，分别占 Z 的 a% 和 b%: the k-th percentage after 分别占 is said of the k-th of the figures just
+    before it (as many figures as percentages, in one sentence)."""
+    end = min(
+        (m.start() for m in re.finditer(r"[。；;!?！？]", norm[share_at:])), default=len(norm) - share_at
+    )
+    shares = [j for j, f in enumerate(found) if f.kind == "percent" and share_at < f.start < share_at + end]
+    start = max((m.end() for m in re.finditer(r"[。；;!?！？]", norm[:share_at])), default=0)
+    before = [
+        j for j, f in enumerate(found) if f.kind != "percent" and start <= f.start and f.end <= share_at
+    ]
+    if i not in shares or len(shares) < 2 or len(before) < len(shares):
+        return None
+    return labels[before[-len(shares) :][shares.index(i)]]
 
 
 def _share_subject(norm: str, found: list[Found], i: int, labels: list[str | None]) -> str | None:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ...extract.prose.labels import clean
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item
+from ..context import Context, Item, rx_end
 from ..verify import holds
 from .affinity import overlap
 
@@ -23,8 +23,22 @@ def _share_at(ctx: Context, it: Item) -> int:
     start = ctx.sentence_span(it.sentence)[0]
     at = ctx.text.rfind("占", max(start, it.pos - _SPAN), it.pos)
     if at >= 0 and it.n > 0 and ctx.items[it.n - 1].pos > at and ctx.items[it.n - 1].fig.kind == "percent":
-        return -1  # 占 belongs to the percentage before this one
+        if _respective(ctx, it, at) is None:
+            return -1  # 占 belongs to the percentage before this one
     return at
+
+
+def _respective(ctx: Context, it: Item, at: int) -> Item | None:
+    """A x、B y，分别占 Z 的 a% 和 b%: the k-th percentage after 分别占 is the share of the k-th of the figures
+    just before it, when there are as many figures as percentages."""
+    if not rx_end("respectively").search(ctx.text[max(0, at - 4) : at]):
+        return None
+    sentence = ctx.in_sentence(it.sentence)
+    shares = [p for p in sentence if p.pos > at and p.fig.kind == "percent"]
+    before = [p for p in sentence if p.pos < at and p.fig.kind in ("amount", "count")]
+    if it not in shares or len(shares) < 2 or len(before) < len(shares):
+        return None
+    return before[-len(shares) :][shares.index(it)]
 
 
 def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
@@ -44,7 +58,9 @@ def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
     inner = [p.fig for p in ctx.items[num.n + 1 : it.n] if at < p.pos < it.pos and p.fig.kind == num.fig.kind]
     if inner:
         return [inner[-1]], True
-    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1 : it.pos].strip()))
+    # the phrase runs from 占 to the first percentage after it (分别占总支出的 a% 和 b%: 总支出)
+    end = next(p.pos for p in ctx.items[num.n + 1 : it.n + 1] if p.pos > at)
+    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1 : end].strip()))
     own_groups = ctx.groups_of_part.get(num.fig.id, [])
     siblings = {p.id for g in own_groups for p in g.parts}
     cands = [
@@ -70,6 +86,11 @@ def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
         if g.total is not None and g.total not in out:
             out.append(g.total)
             pinned = pinned or not phrase
+        if g.total is not None and phrase and phrase in (g.total.label or ""):
+            # 全年项目支出 X，其中 A a … 占项目支出的 p%: the phrase names the total of A's own breakdown
+            out.remove(g.total)
+            out.insert(0, g.total)
+            pinned = True
     out += [c.fig for c in cands[:8] if c.fig not in out]
     return out, pinned
 
@@ -84,7 +105,7 @@ def find(ctx: Context) -> list[Claim]:
         at = _share_at(ctx, it)
         if at < 0:
             continue
-        num = _numerator(ctx, it, at)
+        num = _respective(ctx, it, at) or _numerator(ctx, it, at)
         if num is None:
             continue
         bases, pinned = _bases(ctx, it, num, at)
