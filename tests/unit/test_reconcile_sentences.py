@@ -401,3 +401,32 @@ def test_a_figure_after_a_comparison_with_last_year_s_measure_is_last_year_s() -
         "机关运行经费支出下降率",
     ]
     assert only(run(text.replace("减少2.6", "减少2.9")), "2.9万元").status == "fail"
+
+
+def test_a_share_said_as_a_proportion_names_its_base_the_same() -> None:
+    text = "（一）基本支出\n基本支出600万元，其中人员经费510万元，人员经费占基本支出的比重为85%。"
+    assert only(run(text), "85%").status == "pass"
+    assert only(run(text.replace("85%", "86%")), "86%").status == "fail"
+
+
+def test_a_progress_rate_takes_the_budget_explained_in_parentheses_after_it() -> None:
+    text = "（一）资金支付\n截至12月底，项目资金已支付285.3万元，支付进度为95.1%（年度预算300万元）。"
+    check = only(run(text), "95.1%")
+    assert (check.status, texts(run(text), check)) == ("pass", ["95.1%", "285.3万元", "300万元"])
+    assert only(run(text.replace("95.1%", "96.1%")), "96.1%").status == "fail"
+
+
+@pytest.mark.parametrize(
+    "sentence, status",
+    [
+        ("全年培训人员1,250人，较上年的1,000人增长25%。", "pass"),
+        ("全年培训人员1,250人，较上年的1,000人增长20%。", "fail"),
+        ("在职人员48人，比上年增加4人，增长9.09%。", "pass"),
+        ("在职人员48人，比上年增加4人，增长8.09%。", "fail"),
+    ],
+)
+def test_growth_of_head_counts(sentence: str, status: str) -> None:
+    r = run("（一）人员情况\n" + sentence)
+    (check,) = [c for c in r.checks if c.rule in ("growth", "change_rate")]
+    assert check.status == status
+    assert r.figures[-1].label in ("全年培训人员增长率", "在职人员增长率")

@@ -253,10 +253,12 @@ def label_figures(
             subject, up, printed = comparison
             # (a figure before that is itself a change without a subject names none; one that is the
             # comparison's base names the subject it was the base of)
+            # (a head count's change keeps its subject: 在职人员比上年增加 4 人，增长 9.09%)
+            prev_comparison = _comparison(prev, words)
             subject = (
                 subject
                 or based.get(prev_at)
-                or (_subject(prev) if _comparison(prev, words) is None else None)
+                or (_subject(prev) if prev_comparison is None else prev_comparison[0] or None)
             )
             names = cfg["change_names"][f.kind]
             if f.kind == "count" and subject:

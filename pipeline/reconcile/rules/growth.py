@@ -8,7 +8,7 @@ sentence prints only one figure in one role is a reading the report does not let
 from __future__ import annotations
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, rx
+from ..context import Context, Item, figure_class, rx
 from ..verify import holds
 from .affinity import affine, dated_pair
 
@@ -35,9 +35,13 @@ def find(ctx: Context) -> list[Claim]:
         f = it.fig
         down = bool(rx("down_words").search((f.label or "") + ctx.before(it, 6)))
         direction = -1 if down else 1
+        # money, or head counts (在职人员 45 人，较上年 40 人增长 12.5%): the class of the nearest figure
         same = [
-            p for p in reversed(ctx.in_sentence(it.sentence)) if p.pos < it.pos and p.fig.kind == "amount"
+            p
+            for p in reversed(ctx.in_sentence(it.sentence))
+            if p.pos < it.pos and figure_class(p.fig) in ("amount", "head")
         ]
+        same = [p for p in same if figure_class(p.fig) == figure_class(same[0].fig)] if same else []
         # a change, or a difference named as such (超预算 131.29 万元，增幅 15.84%)
         changes = [
             p

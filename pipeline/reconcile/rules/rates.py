@@ -88,6 +88,9 @@ def find(ctx: Context) -> list[Claim]:
         passage = [p for p in ctx.passage(it, 8) if p.sentence != it.sentence][:40]
         acts_s = [p for p in same if _actual(ctx, p, arrival)]
         buds_s = [p for p in same if _budget(ctx, p) and p not in acts_s]
+        if not buds_s:
+            # 已支付 285.3 万元，支付进度 95.1%（年度预算 300 万元）: the base explained right after the rate
+            buds_s = [p for p in _in_parenthesis_after(ctx, it) if _budget(ctx, p)]
         if arrival and not buds_s:
             # 10441 万元资金全部拨付到位，到位率 100%: the figure arrived is also the money planned
             buds_s = [p for p in same if p.fig.kind == "amount" and not p.role.change and p not in acts_s]
@@ -138,6 +141,15 @@ def find(ctx: Context) -> list[Claim]:
             readings = [Relation("ratio", f, [], evidence=ev)]
         out.append(Claim(f, readings, "rates", ev, pinned=pinned))
     return out
+
+
+def _in_parenthesis_after(ctx: Context, it: Item) -> list[Item]:
+    """The figures inside a parenthesis that opens right after `it`."""
+    m = re.match(r"\s*[(（]([^()（）]*)[)）]", ctx.text[it.end : it.end + 60])
+    if not m:
+        return []
+    start, end = it.end + m.start(1), it.end + m.end(1)
+    return [p for p in ctx.items[it.n + 1 : it.n + 6] if start <= p.pos and p.end <= end]
 
 
 def _spent_of_arrived(ctx: Context, same: list[Item], f, ev: str) -> list[Relation]:

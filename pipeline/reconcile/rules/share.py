@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ...extract.prose.labels import clean
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, rx_end
+from ..context import Context, Item, rx, rx_end
 from ..verify import holds
 from .affinity import overlap
 
@@ -60,7 +60,7 @@ def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
         return [inner[-1]], True
     # the phrase runs from 占 to the first percentage after it (分别占总支出的 a% 和 b%: 总支出)
     end = next(p.pos for p in ctx.items[num.n + 1 : it.n + 1] if p.pos > at)
-    phrase = clean(re.sub(r"的$", "", ctx.text[at + 1 : end].strip()))
+    phrase = clean(re.sub(r"的$", "", rx("share_measure").sub("", ctx.text[at + 1 : end].strip())))
     own_groups = ctx.groups_of_part.get(num.fig.id, [])
     siblings = {p.id for g in own_groups for p in g.parts}
     cands = [
