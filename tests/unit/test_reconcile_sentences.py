@@ -430,3 +430,19 @@ def test_growth_of_head_counts(sentence: str, status: str) -> None:
     (check,) = [c for c in r.checks if c.rule in ("growth", "change_rate")]
     assert check.status == status
     assert r.figures[-1].label in ("全年培训人员增长率", "在职人员增长率")
+
+
+def test_an_adjustment_lends_no_subject_to_the_budget_after_it() -> None:
+    text = "（一）项目资金\n年初预算安排项目资金200万元，年中追加50万元，全年预算250万元，实际支出240万元，执行率96%。"
+    r = run(text)
+    assert [f.label for f in r.figures][2:4] == ["全年预算", "实际支出"]
+    assert [c.status for c in r.checks] == ["pass", "pass"]
+    slip = run(text.replace("全年预算250", "全年预算260"))
+    assert only(slip, "260万元").status == "fail"
+
+
+@pytest.mark.parametrize("said", ["比预算减少", "较年初预算节约"])
+def test_a_change_said_against_the_budget_is_the_budget_less_the_actual(said: str) -> None:
+    text = f"（一）公务接待费\n公务接待费预算5万元，实际支出3.2万元，{said}1.8万元。"
+    assert only(run(text), "1.8万元").status == "pass"
+    assert only(run(text.replace("1.8万元", "2.8万元")), "2.8万元").status == "fail"

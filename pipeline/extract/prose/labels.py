@@ -57,6 +57,7 @@ def _cfg() -> dict:
         "subject_change": re.compile(lab["subject_change"]),
         "prior_base": re.compile(lab["prior_base"]),
         "respectively_share": re.compile(lab["respectively_share"]),
+        "no_subject": re.compile(lab["no_subject"]),
         "this_period": re.compile(lab["this_period"]),
         "loose_suffix": set(lab["loose_suffix"]),
         "long_label": lab["long_label"],
@@ -272,6 +273,8 @@ def label_figures(
             and (prev_any or prev)
             and _adjacent(norm, found, i, s)
             and (prev if f.kind == "amount" else prev_any) not in cfg["measures"]
+            # (an adjustment names no subject: 年初预算 200，年中追加 50，全年预算 250)
+            and not cfg["no_subject"].search((prev if f.kind == "amount" else prev_any) or "")
             and _same_sentence(norm, found, i)
         ):
             # (全年预算数 x，全年执行数 y: a measure after a measure has no subject to carry; nor does

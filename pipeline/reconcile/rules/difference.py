@@ -35,7 +35,9 @@ def find(ctx: Context) -> list[Claim]:
         pinned = False
         bud = next((x for x in cands if x.role.budget and not x.role.actual), None)
         act = next((x for x in cands if x.role.actual), None)
-        if bud and act and bud is not act and not it.role.change:
+        # a change said against the budget (比预算减少 / 较年初预算节约) is the budget's difference from the actual
+        against_budget = it.role.change and bool(rx("budget_comparison").search(ctx.lead(it)))
+        if bud and act and bud is not act and (not it.role.change or against_budget):
             over = rx("over_label").search(f.label or "")
             pair = [act.fig, bud.fig] if over else [bud.fig, act.fig]
             readings.append(
