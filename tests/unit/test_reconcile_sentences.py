@@ -446,3 +446,23 @@ def test_a_change_said_against_the_budget_is_the_budget_less_the_actual(said: st
     text = f"（一）公务接待费\n公务接待费预算5万元，实际支出3.2万元，{said}1.8万元。"
     assert only(run(text), "1.8万元").status == "pass"
     assert only(run(text.replace("1.8万元", "2.8万元")), "2.8万元").status == "fail"
+
+
+def test_a_share_is_of_the_figure_its_words_name_not_the_nearest() -> None:
+    text = (
+        "（一）支出情况\n部门整体支出1,580万元，其中基本支出1,080万元、项目支出500万元，"
+        "基本支出占68.35%，项目支出占31.65%。"
+    )
+    r = run(text)
+    assert [(c.status, texts(r, c)) for c in r.checks if c.rule == "ratio"] == [
+        ("pass", ["68.35%", "1,080万元", "1,580万元"]),
+        ("pass", ["31.65%", "500万元", "1,580万元"]),
+    ]
+    assert only(run(text.replace("31.65%", "33.65%")), "33.65%").status == "fail"
+
+
+@pytest.mark.parametrize("assets, debts", [("资产总计", "负债合计"), ("资产总额", "负债总计")])
+def test_net_assets_are_assets_less_debts_whatever_the_total_word(assets: str, debts: str) -> None:
+    text = f"（一）资产情况\n2023年{assets}为3,210.55万元，{debts}为410.55万元，净资产为2,800.00万元。"
+    assert only(run(text), "2,800.00万元").status == "pass"
+    assert only(run(text.replace("2,800.00", "2,900.00")), "2,900.00万元").status == "fail"

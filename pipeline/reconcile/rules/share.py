@@ -43,6 +43,9 @@ def _respective(ctx: Context, it: Item, at: int) -> Item | None:
 
 def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
     start = ctx.sentence_span(it.sentence)[0]
+    named = _named_before(ctx, it, at)
+    if named is not None:
+        return named
     for p in reversed(ctx.items[max(0, it.n - 8) : it.n]):
         if p.pos >= at:
             continue
@@ -51,6 +54,25 @@ def _numerator(ctx: Context, it: Item, at: int) -> Item | None:
         if p.fig.kind in ("amount", "count") and p.fig.unit != "%":
             return p
     return None
+
+
+def _named_before(ctx: Context, it: Item, at: int) -> Item | None:
+    """A 其中 B 1,080 万元、C 500 万元，B 占 68.35%: the words right before 占 name the figure the share is of,
+    which need not be the nearest one."""
+    start = ctx.sentence_span(it.sentence)[0]
+    before = [p for p in ctx.items[max(0, it.n - 12) : it.n] if p.pos < at]
+    left = max([start] + [p.end for p in before])
+    name = clean(re.split(r"[，,；;：:、]", ctx.text[left:at])[-1])
+    if len(name) < 2:
+        return None
+    return next(
+        (
+            p
+            for p in reversed(before)
+            if p.pos >= start - 200 and p.fig.kind in ("amount", "count") and (p.fig.label or "") == name
+        ),
+        None,
+    )
 
 
 def _bases(ctx: Context, it: Item, num: Item, at: int) -> tuple[list, bool]:
