@@ -466,3 +466,26 @@ def test_net_assets_are_assets_less_debts_whatever_the_total_word(assets: str, d
     text = f"（一）资产情况\n2023年{assets}为3,210.55万元，{debts}为410.55万元，净资产为2,800.00万元。"
     assert only(run(text), "2,800.00万元").status == "pass"
     assert only(run(text.replace("2,800.00", "2,900.00")), "2,900.00万元").status == "fail"
+
+
+@pytest.mark.parametrize(
+    "sentence, status",
+    [
+        ("2023年共有在职人员32人，较2022年的30人增加2人。", "pass"),
+        ("2023年共有在职人员32人，较2022年的30人增加3人。", "fail"),
+    ],
+)
+def test_a_change_of_a_head_count_between_two_stated_counts(sentence: str, status: str) -> None:
+    r = report_from_text("某局2023年度部门整体支出绩效自评报告\n（一）人员情况\n" + sentence)
+    (check,) = [c for c in r.checks if c.rule == "difference"]
+    assert check.status == status and [f.unit for f in r.figures] == ["人", "人", "人"]
+
+
+def test_a_rate_with_its_budget_named_right_after_it() -> None:
+    text = "（一）预算执行\n实际支出285万元，预算执行率95%，全年预算300万元。"
+    check = only(run(text), "95%")
+    assert (check.status, texts(run(text), check)) == ("pass", ["95%", "285万元", "300万元"])
+    assert only(run(text.replace("95%", "97%")), "97%").status == "fail"
+    # a budget after a semicolon belongs to the next item
+    other = run("（一）预算执行\nA项目实际支出285万元，执行率95%；B项目全年预算300万元。")
+    assert only(other, "95%").status == "unverifiable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, cfg, rx
+from ..context import Context, Item, cfg, figure_class, rx
 from .affinity import affine, dated_pair
 
 _NEAR = 4  # figures in the sentence (or the one before) a difference is taken between
@@ -19,13 +19,15 @@ def find(ctx: Context) -> list[Claim]:
     out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
-        if f.kind != "amount" or not (diff_words.search(f.label or "") or it.role.change):
+        # money, or head counts (在职人员 32 人，较上年的 30 人增加 2 人): the two figures are of its class
+        cls = figure_class(f)
+        if cls not in ("amount", "head") or not (diff_words.search(f.label or "") or it.role.change):
             continue
         cands = [
             p
             for p in reversed(ctx.items[max(0, it.n - 12) : it.n])
             if p.sentence in (it.sentence - 1, it.sentence)
-            and p.fig.kind == "amount"
+            and figure_class(p.fig) == cls
             and p.fig.paragraph == f.paragraph
             and p.fig.id not in ctx.part_ids
             and p.role.level
@@ -51,7 +53,10 @@ def find(ctx: Context) -> list[Claim]:
             same = [
                 p
                 for p in reversed(ctx.in_sentence(it.sentence))
-                if p.pos < it.pos and p.fig.kind == "amount" and p.role.level and p.fig.id not in ctx.part_ids
+                if p.pos < it.pos
+                and figure_class(p.fig) == cls
+                and p.role.level
+                and p.fig.id not in ctx.part_ids
             ]
             prior = [p for p in same if p.role.prior]
             current = [p for p in same if not p.role.prior]
@@ -96,12 +101,14 @@ def find(ctx: Context) -> list[Claim]:
                 ),
             )
             pinned = True
+        if cls == "head" and not pinned:
+            continue  # small whole numbers: any two nearby counts differ by 1 or 2 by chance
         readings += _pairs(f, cands, evidence)
         # 比上年增加 Δ with this year's and last year's figures stated a sentence or two before
         far = [
             p
             for p in ctx.passage(it)
-            if p.fig.kind == "amount" and p.role.level and p not in cands and affine(ctx, p, it)
+            if figure_class(p.fig) == cls and p.role.level and p not in cands and affine(ctx, p, it)
         ][:8]
         readings += _pairs(f, far, ctx.words(far[-1].pos, it.end) if far else evidence)
         if readings:

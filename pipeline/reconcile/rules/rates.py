@@ -91,6 +91,16 @@ def find(ctx: Context) -> list[Claim]:
         if not buds_s:
             # 已支付 285.3 万元，支付进度 95.1%（年度预算 300 万元）: the base explained right after the rate
             buds_s = [p for p in _in_parenthesis_after(ctx, it) if _budget(ctx, p)]
+        if not buds_s and len(_distinct(acts_s)) == 1:
+            # 实际支出 285 万元，执行率 95%，全年预算 300 万元: a budget named outright next after the rate, in
+            # the same run of clauses
+            after = [p for p in ctx.in_sentence(it.sentence) if p.pos > it.pos and p.fig.kind == "amount"]
+            if (
+                after
+                and not re.search("[；;]", ctx.text[it.end : after[0].pos])
+                and _budget(ctx, after[0], False)
+            ):
+                buds_s = [after[0]]
         if arrival and not buds_s:
             # 10441 万元资金全部拨付到位，到位率 100%: the figure arrived is also the money planned
             buds_s = [p for p in same if p.fig.kind == "amount" and not p.role.change and p not in acts_s]
