@@ -489,3 +489,18 @@ def test_a_rate_with_its_budget_named_right_after_it() -> None:
     # a budget after a semicolon belongs to the next item
     other = run("（一）预算执行\nA项目实际支出285万元，执行率95%；B项目全年预算300万元。")
     assert only(other, "95%").status == "unverifiable"
+
+
+@pytest.mark.parametrize(
+    "sentence, rate",
+    [
+        ("政府采购预算金额为86.5万元，实际采购金额为82.3万元，节约资金4.2万元，节约率4.86%。", "4.86%"),
+        ("项目预算200万元，实际支出190万元，结余10万元，结余率5%。", "5%"),
+    ],
+)
+def test_a_savings_rate_is_the_saving_over_the_budget(sentence: str, rate: str) -> None:
+    r = run("（一）预算执行\n" + sentence)
+    check = only(r, rate)
+    assert check.status == "pass" and check.detector == "savings"
+    slip = run("（一）预算执行\n" + sentence.replace(rate, "9.99%"))
+    assert only(slip, "9.99%").status == "fail"

@@ -21,6 +21,7 @@ def load() -> None:
         parallel,
         rates,
         repeats,
+        savings,
         share,
         table,
         totals,
