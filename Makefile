@@ -27,6 +27,7 @@ bench: $(VENV_STAMP)
 	$(PY) bench/bench_extract.py
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_planted_corpus.py
+	$(PY) bench/bench_wording.py
 
 bench-batch: $(VENV_STAMP)
 	$(PY) bench/bench_batch.py
