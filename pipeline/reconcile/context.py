@@ -239,6 +239,10 @@ class Context:
             start = self.items[it.n - 1].end
         return self.text[start : it.pos]
 
+    def tail(self, it: Item, n: int = 12) -> str:
+        """The words right after the figure, up to the end of its clause (10441 万元资金全部拨付到位)."""
+        return re.split(r"[，,；;。:：]", self.text[it.end : it.end + n])[0]
+
     def in_sentence(self, sentence: int) -> list[Item]:
         return self.by_sentence.get(sentence, [])
 
@@ -277,7 +281,7 @@ class Context:
         prior = (
             not change
             and bool(rx("prior_words").search(label) or rx("prior_words").search(lead))
-            and not re.search(cfg()["prior_not"], label + lead)
+            and not rx("prior_not").search(label + lead)
         )
         # the year its own words name, else the year that heads its sentence (2022 年度预算总计 X，其中 A y);
         # a comparison's year (比 2022 年减少) belongs to the change it introduces, never to the figures after
@@ -458,9 +462,7 @@ class Context:
         plain = [
             it
             for it in same
-            if it.role.level
-            and not it.role.prior
-            and not re.search(cfg()["difference_label"], it.fig.label or "")
+            if it.role.level and not it.role.prior and not rx("difference_label").search(it.fig.label or "")
         ]
         if plain:
             # the nearest plain figure: what stands between it and the marker (较上年 Y 下降 p%) describes it

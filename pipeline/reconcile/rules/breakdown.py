@@ -17,7 +17,7 @@ def _variants(g: Group) -> list[list]:
     main = [parts] if not g.cuts else [parts[: g.cuts[0]], parts] + [parts[:n] for n in reversed(g.cuts[1:])]
     # a list that runs on past its breakdown into carried-over money (其中基本支出 a，项目支出 b，年末结转 c):
     # the run before it is what the breakdown was; any other shorter run would hide a part listed too many
-    carry = re.compile(cfg()["carry_over"])
+    carry = rx("carry_over")
     out = list(main)
     for n in range(len(parts) - 1, 1, -1):
         if all(carry.search(p.label or "") for p in parts[n:]) and parts[:n] not in out:

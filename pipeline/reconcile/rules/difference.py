@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, cfg, figure_class, rx
+from ..context import Context, Item, figure_class, rx
 from .affinity import affine, dated_pair
 
 _NEAR = 4  # figures in the sentence (or the one before) a difference is taken between
@@ -15,13 +13,14 @@ _NEAR = 4  # figures in the sentence (or the one before) a difference is taken b
 def find(ctx: Context) -> list[Claim]:
     """An amount named as a difference: the two figures it is the difference of, in its sentence or the
     one before (pinned when their roles, budget and actual, say which is which), else in the passage."""
-    diff_words = re.compile("|".join(cfg()["difference_words"]))
     out: list[Claim] = []
     for it in ctx.items:
         f = it.fig
         # money, or head counts (在职人员 32 人，较上年的 30 人增加 2 人): the two figures are of its class
         cls = figure_class(f)
-        if cls not in ("amount", "head") or not (diff_words.search(f.label or "") or it.role.change):
+        if cls not in ("amount", "head") or not (
+            rx("difference_words").search(f.label or "") or it.role.change
+        ):
             continue
         cands = [
             p
@@ -77,7 +76,7 @@ def find(ctx: Context) -> list[Claim]:
             not pinned
             and not it.role.change
             and len(cands) == 2
-            and re.search(cfg()["difference_label"], f.label or "")
+            and rx("difference_label").search(f.label or "")
         ):
             # 收入 1,860.40，支出 1,795.60，结余 64.80: two figures and the difference named
             a, b = sorted(cands, key=lambda p: -p.fig.value)
@@ -188,6 +187,6 @@ def adjusted(ctx: Context) -> list[Claim]:
                 )
             )
         # the words name what is left (调整后 / 全年可用 / 实际下达 …): then a mismatch is a slip
-        named = bool(re.search(cfg()["after_adjustment"], (left.fig.label or "") + ctx.lead(left)))
+        named = bool(rx("after_adjustment").search((left.fig.label or "") + ctx.lead(left)))
         out.append(Claim(left.fig, readings, "adjustment", ev, pinned=named))
     return out

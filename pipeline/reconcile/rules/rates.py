@@ -15,7 +15,7 @@ from collections import Counter
 
 from ...extract.prose.labels import subject_of
 from ..claims import Claim, Relation, detector
-from ..context import Context, Item, cfg, rx
+from ..context import Context, Item, rx
 from ..verify import holds
 
 _MAX_SUBSET = 4
@@ -27,7 +27,7 @@ def _is_rate(ctx: Context, it: Item) -> bool:
     return it.fig.kind == "percent" and bool(
         rx("rate_words").search(it.fig.label or "")
         or rx("rate_words").search(lead)
-        or re.search(cfg()["rate_phrase"], lead.strip())
+        or rx("rate_phrase").search(lead.strip())
     )
 
 
@@ -36,8 +36,7 @@ def _actual(ctx: Context, p: Item, arrival: bool, cue: bool = True) -> bool:
         return False
     if arrival:
         # 10441 万元资金全部拨付到位: the words after the figure, in its own clause, may say it arrived
-        tail = re.split(r"[，,；;。:：]", ctx.text[p.end : p.end + 12])[0]
-        return not p.role.budget and bool(rx("arrival_words").search((p.fig.label or "") + tail))
+        return not p.role.budget and bool(rx("arrival_words").search((p.fig.label or "") + ctx.tail(p)))
     return p.role.actual_cue if cue else p.role.actual
 
 
@@ -167,12 +166,11 @@ def _spent_of_arrived(ctx: Context, same: list[Item], f, ev: str) -> list[Relati
     arrived. Read from each amount's own words (a subject carried into a label does not make it arrive)."""
 
     def arrived(p: Item) -> bool:
-        tail = re.split(r"[，,；;。:：]", ctx.text[p.end : p.end + 12])[0]
         return (
             p.fig.kind == "amount"
             and not p.role.change
             and not p.role.prior
-            and bool(rx("arrival_words").search(ctx.lead(p) + tail))
+            and bool(rx("arrival_words").search(ctx.lead(p) + ctx.tail(p)))
         )
 
     money_in = [p for p in same if arrived(p)]
