@@ -226,6 +226,7 @@ def label_figures(
         prev_at = next((j for j in range(i - 1, -1, -1) if _states_subject(found[j]) and labels[j]), None)
         prev = labels[prev_at] if prev_at is not None else context.get("prev_label")
         base = cfg["prior_base"].match(label or "") if f.kind in ("amount", "count") else None
+        prev_subject = _subject(prev)
         prev_any = labels[i - 1] if i else None
         share_at = norm.rfind("占", max(body_start, f.start - 30), f.start)
         if (
@@ -245,9 +246,9 @@ def label_figures(
                 own = _respective_subject(norm, found, i, labels, share_at) or ""
             subject = own if len(own) >= 2 else _share_subject(norm, found, i, labels)
             label = f"{subject}占比" if subject else label
-        elif base is not None and _subject(prev) and _comparison(prev, words) is None:
+        elif base is not None and prev_subject and _comparison(prev, words) is None:
             # 支出 1.25 万元，比 2022 年 1.50 万元减少 0.25 万元: the 1.50 is 2022's 支出
-            based[i] = cfg["this_period"].sub("", _subject(prev)) or _subject(prev)
+            based[i] = cfg["this_period"].sub("", prev_subject) or prev_subject
             label = base.group("when") + based[i]
         elif comparison is not None and f.kind in ("amount", "percent", "count"):
             # 较上年减少 x 万元，下降 y%: the change of the subject named in the clause, or before it
@@ -259,15 +260,15 @@ def label_figures(
             subject = (
                 subject
                 or based.get(prev_at)
-                or (_subject(prev) if prev_comparison is None else prev_comparison[0] or None)
+                or (prev_subject if prev_comparison is None else prev_comparison[0] or None)
             )
             names = cfg["change_names"][f.kind]
             if f.kind == "count" and subject:
                 label = subject + printed  # a head count's change reads as printed: 遗属较上年减少
             elif subject or f.kind == "percent":
                 label = f"{subject or ''}{names[0] if up else names[1]}"
-        elif f.kind == "percent" and label in cfg["rate_size"] and _subject(prev):
-            label = f"{_subject(prev)}{label}"
+        elif f.kind == "percent" and label in cfg["rate_size"] and prev_subject:
+            label = f"{prev_subject}{label}"
         elif (
             label in cfg["measures"]
             and (prev_any or prev)
