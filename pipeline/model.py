@@ -58,6 +58,14 @@ class Line:
     furniture: bool = False  # running header, footer or page number
     table: str | None = None  # set on the placeholder that marks where a table stands in reading order
 
+    @classmethod
+    def table_marker(cls, page: int, table: Table) -> Line:
+        """The placeholder that stands for `table` in the reading order of page `page`."""
+        x0, top, x1, bottom = table.bbox
+        return cls(
+            page=page, text="", glyphs=[], x0=x0, top=top, x1=x1, bottom=bottom, size=0.0, table=table.id
+        )
+
 
 @dataclass
 class Page:

@@ -482,20 +482,7 @@ def _read_page(report: Report, page: Page, path: str | Path) -> None:
     tables = [t for t in report.tables if t.page == page.number and t.cell_boxes]
     if not tables:  # a scan: its rules are in the image (a garbage text layer's page keeps its drawn ones)
         tables = _scanned_tables(report, page, image, scale, angle)
-        placeholders = [
-            Line(
-                page=page.number,
-                text="",
-                glyphs=[],
-                x0=t.bbox[0],
-                top=t.bbox[1],
-                x1=t.bbox[2],
-                bottom=t.bbox[3],
-                size=0.0,
-                table=t.id,
-            )
-            for t in tables
-        ]
+        placeholders = [Line.table_marker(page.number, t) for t in tables]
     lines, page.ocr_boxes = boxes_to_lines(
         boxes, page.number, scale, (width_px / 2, height_px / 2), angle, tables
     )

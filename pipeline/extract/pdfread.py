@@ -161,19 +161,7 @@ def _read_page(page: pdfplumber.page.Page, report: Report) -> None:
             )
         )
         # the table's place in reading order: a line-like marker so paragraphs and tables interleave
-        report.pages[-1].lines.append(
-            Line(
-                page=number,
-                text="",
-                glyphs=[],
-                x0=t.bbox[0],
-                top=t.bbox[1],
-                x1=t.bbox[2],
-                bottom=t.bbox[3],
-                size=0.0,
-                table=report.tables[-1].id,
-            )
-        )
+        report.pages[-1].lines.append(Line.table_marker(number, report.tables[-1]))
     report.pages[-1].lines.sort(key=lambda ln: (ln.top, ln.x0))
 
 
